@@ -1,0 +1,198 @@
+"""Typed configuration: one frozen dataclass per stage, named presets, YAML round trip.
+
+Every default comes from ``shared/reference/lgmot_method.md`` (SUSHI A.2-A.12, LG-MOT B.5).
+A preset is a function returning a :class:`Config`; ``PRESETS`` maps names to them.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """The graph hierarchy, rounding, clips and post-processing (A.2-A.9)."""
+
+    frames_per_graph: int = 150
+    frames_per_level: tuple[int, ...] = (5, 25, 75, 150)
+    top_k_nns: int = 10
+    #: per level: 'geometry' (feet distance) or 'motion_XXX' (w = 0.XXX, A.4)
+    pruning: tuple[str, ...] = ("geometry", "motion_005", "motion_005", "motion_005")
+    motion_max_length: tuple[int, ...] = (5, 25, 75)
+    motion_pred_length: tuple[int, ...] = (5, 25, 75)
+    use_motion: tuple[bool, ...] = (False, True, True, True)
+    linear_center_only: bool = True
+    interpolate_motion: bool = True
+    edge_sim: str = "l2"  # 'l2' or 'cos' (2 - cos)
+    graph_overlap: float = 0.5
+    rounding: str = "exact"  # 'exact' (HiGHS LP) or 'greedy'
+    min_track_len: int = 2
+    interpolate: bool = True
+    node_id_min_ratio: float = 0.5
+
+    @property
+    def depth(self) -> int:
+        return len(self.frames_per_level)
+
+    def validate(self) -> "TrackerConfig":
+        d = self.depth
+        if self.frames_per_level[-1] != self.frames_per_graph:
+            raise ValueError("frames_per_level[-1] must equal frames_per_graph")
+        if len(self.pruning) != d or len(self.use_motion) != d:
+            raise ValueError("pruning and use_motion need one entry per level")
+        if len(self.motion_max_length) < d - 1 or len(self.motion_pred_length) < d - 1:
+            raise ValueError("motion_max_length/motion_pred_length need depth-1 entries")
+        if list(self.frames_per_level) != sorted(self.frames_per_level):
+            raise ValueError("frames_per_level must increase")
+        if self.rounding not in ("exact", "greedy"):
+            raise ValueError("rounding is 'exact' or 'greedy'")
+        return self
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The time-aware MPN (A.6). Dimensions are the reference's."""
+
+    node_in_dim: int = 1280  # MobileNetV2 (the default offline encoder); 2048 for fast-reid
+    node_enc_dims: tuple[int, ...] = (128, 32)
+    edge_enc_dims: tuple[int, ...] = (18, 18, 16)
+    edge_update_dims: tuple[int, ...] = (80, 16)
+    node_msg_dims: tuple[int, ...] = (56, 32)
+    classifier_dims: tuple[int, ...] = (8, 1)
+    num_steps: int = 12
+    num_class_steps: int = 11
+    level_embedding: bool = True
+    #: the official code zeroes node inputs (--zero_nodes); lgmot's default feeds real appearance
+    zero_nodes: bool = False
+    #: extra edge feature: 1 when either endpoint has no appearance (sequences without images)
+    appearance_indicator: bool = True
+    depth: int = 4
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training (A.8, B.4, B.5)."""
+
+    epochs: int = 150
+    batch_size: int = 8
+    lr: float = 3e-4
+    weight_decay: float = 1e-4
+    focal_gamma: float = 1.0
+    train_frame_overlap: int = 20
+    depth_pretrain_iteration: int = 500
+    seed: int = 42
+    gt_assign_min_iou: float = 0.5
+    augmentation: bool = False
+    #: language guidance: weights of the ISG (instance) and SPG (scene) KL losses; 0 disables
+    isg_weight: float = 1.0
+    spg_weight: float = 1.0
+    #: 'fixed' feeds real appearance to the node encoder; 'faithful' zeroes it as the official code
+    language_mode: str = "fixed"
+    text_encoder: str = "minilm"
+    eval_every: int = 1
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str = "lgmot"
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    # --- YAML round trip ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        def conv(v):
+            if isinstance(v, tuple):
+                return list(v)
+            return v
+
+        return {"name": self.name, **{f.name: {k: conv(v) for k, v in dataclasses.asdict(getattr(self, f.name)).items()}
+                                      for f in fields(self) if f.name != "name"}}
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def save(self, path: str | Path) -> None:
+        from .data.motio import atomic_write_text
+
+        atomic_write_text(path, self.to_yaml())
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], source: str | Path | None = None) -> "Config":
+        base = preset(d.get("base", d.get("name", "lgmot"))) if d.get("base", d.get("name")) in PRESETS else Config()
+        parts = {}
+        for f in fields(cls):
+            if f.name == "name":
+                continue
+            sub = getattr(base, f.name)
+            given = d.get(f.name) or {}
+            if not isinstance(given, dict):
+                raise InputError(source, f"section '{f.name}' must be a mapping")
+            known = {x.name: x for x in fields(sub)}
+            kw = {}
+            for k, v in given.items():
+                if k not in known:
+                    raise InputError(source, f"unknown key '{f.name}.{k}'")
+                kw[k] = tuple(v) if isinstance(v, list) else v
+            parts[f.name] = replace(sub, **kw)
+        cfg = cls(name=str(d.get("name", base.name)), **parts)
+        try:
+            cfg.tracker.validate()
+        except ValueError as e:
+            raise InputError(source, str(e)) from None
+        return cfg
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Config":
+        path = Path(path)
+        try:
+            d = yaml.safe_load(path.read_text()) or {}
+        except OSError as e:
+            raise InputError(path, f"cannot read config ({e.strerror})") from None
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            raise InputError(path, "invalid YAML", mark.line + 1 if mark else None) from None
+        if not isinstance(d, dict):
+            raise InputError(path, "config must be a YAML mapping")
+        return cls.from_dict(d, path)
+
+
+def lgmot_preset() -> Config:
+    """LG-MOT (B.5): 4 levels [5, 25, 75, 150], 150-frame clips, ISG + SPG weights 1."""
+    return Config(name="lgmot")
+
+
+def sushi_preset() -> Config:
+    """SUSHI (A.2-A.12): 9 levels [2 ... 512], 512-frame clips, no language losses."""
+    lv = (2, 4, 8, 16, 32, 64, 128, 256, 512)
+    return Config(
+        name="sushi",
+        tracker=TrackerConfig(frames_per_graph=512, frames_per_level=lv,
+                              pruning=("geometry",) + ("motion_005",) * 8,
+                              motion_max_length=lv[:-1], motion_pred_length=lv[:-1],
+                              use_motion=(False,) + (True,) * 8),
+        model=ModelConfig(depth=9),
+        train=TrainConfig(epochs=250, seed=0, isg_weight=0.0, spg_weight=0.0),
+    )
+
+
+PRESETS = {"lgmot": lgmot_preset, "sushi": sushi_preset}
+
+
+def preset(name: str) -> Config:
+    if name not in PRESETS:
+        raise KeyError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+    return PRESETS[name]()
+
+
+def load_config(name_or_path: str | Path) -> Config:
+    """A preset name (``lgmot``, ``sushi``) or a YAML file."""
+    if str(name_or_path) in PRESETS:
+        return preset(str(name_or_path))
+    return Config.load(name_or_path)

@@ -1,0 +1,202 @@
+"""Reading and writing MOTChallenge text files (det.txt, gt.txt, results).
+
+Every row is ``frame, id, left, top, width, height, conf, x, y, z`` (10 columns, MOT15) or
+``frame, id, left, top, width, height, consider, class, visibility`` (9 columns, MOT16/17/20,
+DanceTrack, SportsMOT). Separators may be ``,`` or ``, `` (SportsMOT) and line ends CRLF (TUD).
+Coordinates in files are 1-based; inside lgmot they are 0-based.
+"""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .schema import DET_COLUMNS, GT_COLUMNS, TRACK_COLUMNS, empty, typed
+
+ALLOWED_COLUMNS = (6, 7, 8, 9, 10)
+
+
+def _parse_rows(path: Path, min_cols: int = 6, seq_length: int | None = None) -> tuple[np.ndarray, int]:
+    """Parse a MOT text file into a float array (rows x ncols). Checks every row; errors name the line."""
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise InputError(path, f"cannot read file ({e.strerror})") from None
+    rows: list[list[float]] = []
+    ncols = None
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = [f.strip() for f in line.split(",")] if "," in line else line.split()
+        if fields and fields[-1] == "":
+            fields = fields[:-1]  # a trailing comma
+        if len(fields) not in ALLOWED_COLUMNS or len(fields) < min_cols:
+            raise InputError(path, f"expected {min_cols} to 10 comma-separated columns, found {len(fields)}", lineno)
+        if ncols is None:
+            ncols = len(fields)
+        elif len(fields) != ncols:
+            raise InputError(path, f"expected {ncols} columns like the lines above, found {len(fields)}", lineno)
+        vals = []
+        for i, f in enumerate(fields):
+            try:
+                v = float(f)
+            except ValueError:
+                raise InputError(path, f"column {i + 1} is not a number: {f!r}", lineno) from None
+            vals.append(v)
+        frame, w, h = vals[0], vals[4], vals[5]
+        if math.isnan(frame) or frame != int(frame) or frame < 1:
+            raise InputError(path, f"frame must be a positive integer, found {fields[0]!r}", lineno)
+        if seq_length is not None and frame > seq_length:
+            raise InputError(path, f"frame {int(frame)} is outside the sequence (seqLength={seq_length})", lineno)
+        if any(math.isnan(v) or math.isinf(v) for v in vals[1:6]):
+            raise InputError(path, "id or box has a NaN or infinite value", lineno)
+        if not (w > 0 and h > 0):
+            raise InputError(path, f"box width and height must be positive, found w={fields[4]} h={fields[5]}", lineno)
+        rows.append(vals)
+    if not rows:
+        return np.zeros((0, 10)), 0
+    arr = np.asarray(rows, dtype=np.float64)
+    return arr, arr.shape[1]
+
+
+def read_detections(path: str | Path, seq_length: int | None = None, min_score: float | None = None) -> pd.DataFrame:
+    """Read a ``det.txt``. An empty file is legal and gives an empty table."""
+    path = Path(path)
+    arr, ncols = _parse_rows(path, 6, seq_length)
+    if ncols == 0:
+        return empty(DET_COLUMNS)
+    score = arr[:, 6] if ncols >= 7 else np.ones(len(arr))
+    if np.isnan(score).any():
+        line = int(np.flatnonzero(np.isnan(score))[0]) + 1
+        raise InputError(path, "detection score is NaN", line)
+    df = pd.DataFrame({"frame": arr[:, 0], "x": arr[:, 2] - 1, "y": arr[:, 3] - 1,
+                       "w": arr[:, 4], "h": arr[:, 5], "score": score})
+    df["det_id"] = np.arange(len(df))
+    df = typed(df, DET_COLUMNS).sort_values(["frame", "det_id"], kind="stable").reset_index(drop=True)
+    if min_score is not None:
+        df = df[df.score >= min_score].reset_index(drop=True)
+    return df
+
+
+def read_gt(path: str | Path, seq_length: int | None = None) -> pd.DataFrame:
+    """Read a ground-truth file of any flavour into GT_COLUMNS.
+
+    MOT15 (10 columns, x/y/z world coordinates) has no class or visibility: class 1, visibility 1.
+    MOT16/17/20, DanceTrack and SportsMOT (9 columns) carry consider, class and visibility.
+    """
+    path = Path(path)
+    arr, ncols = _parse_rows(path, 6, seq_length)
+    if ncols == 0:
+        return empty(GT_COLUMNS)
+    n = len(arr)
+    consider = arr[:, 6] if ncols >= 7 else np.ones(n)
+    if ncols == 9:
+        cls, vis = arr[:, 7], arr[:, 8]
+    else:
+        cls, vis = np.ones(n), np.ones(n)
+    df = pd.DataFrame({"frame": arr[:, 0], "id": arr[:, 1], "x": arr[:, 2] - 1, "y": arr[:, 3] - 1,
+                       "w": arr[:, 4], "h": arr[:, 5], "consider": consider, "cls": cls, "vis": vis})
+    return typed(df, GT_COLUMNS).sort_values(["frame", "id"], kind="stable").reset_index(drop=True)
+
+
+def read_results(path: str | Path, seq_length: int | None = None) -> pd.DataFrame:
+    """Read a tracker result file into TRACK_COLUMNS."""
+    path = Path(path)
+    arr, ncols = _parse_rows(path, 6, seq_length)
+    if ncols == 0:
+        return empty(TRACK_COLUMNS)
+    score = arr[:, 6] if ncols >= 7 else np.ones(len(arr))
+    df = pd.DataFrame({"frame": arr[:, 0], "id": arr[:, 1], "x": arr[:, 2] - 1, "y": arr[:, 3] - 1,
+                       "w": arr[:, 4], "h": arr[:, 5], "score": score})
+    return typed(df, TRACK_COLUMNS).sort_values(["frame", "id"], kind="stable").reset_index(drop=True)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write a text file atomically: a temporary file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+
+
+def format_results(tracks: pd.DataFrame) -> str:
+    """MOTChallenge result text: ``frame,id,x,y,w,h,conf,-1,-1,-1`` with 1-based boxes."""
+    t = tracks.sort_values(["frame", "id"], kind="stable")
+    lines = [
+        f"{int(f)},{int(i)},{_fmt(x + 1)},{_fmt(y + 1)},{_fmt(w)},{_fmt(h)},{_fmt(s)},-1,-1,-1"
+        for f, i, x, y, w, h, s in zip(t.frame, t.id, t.x, t.y, t.w, t.h, t.score)
+    ]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def write_results(path: str | Path, tracks: pd.DataFrame) -> Path:
+    """Write tracker results atomically. ``tracks`` has TRACK_COLUMNS (score optional, default 1)."""
+    t = tracks.copy()
+    if "score" not in t:
+        t["score"] = 1.0
+    atomic_write_text(path, format_results(typed(t, TRACK_COLUMNS)))
+    return Path(path)
+
+
+def format_detections(dets: pd.DataFrame) -> str:
+    d = dets.sort_values(["frame"], kind="stable")
+    lines = [f"{int(f)},-1,{_fmt(x + 1)},{_fmt(y + 1)},{_fmt(w)},{_fmt(h)},{_fmt(s)},-1,-1,-1"
+             for f, x, y, w, h, s in zip(d.frame, d.x, d.y, d.w, d.h, d.score)]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def write_detections(path: str | Path, dets: pd.DataFrame) -> Path:
+    atomic_write_text(path, format_detections(dets))
+    return Path(path)
+
+
+def format_gt(gt: pd.DataFrame, flavour: str = "mot17") -> str:
+    """GT text. ``flavour`` 'mot17' writes 9 columns, 'mot15' 10 columns with -1 world coordinates."""
+    g = typed(gt, GT_COLUMNS).sort_values(["frame", "id"], kind="stable")
+    if flavour == "mot15":
+        lines = [f"{f},{i},{_fmt(x + 1)},{_fmt(y + 1)},{_fmt(w)},{_fmt(h)},{_fmt(c)},-1,-1,-1"
+                 for f, i, x, y, w, h, c in zip(g.frame, g.id, g.x, g.y, g.w, g.h, g.consider)]
+    else:
+        lines = [f"{f},{i},{_fmt(x + 1)},{_fmt(y + 1)},{_fmt(w)},{_fmt(h)},{int(c)},{k},{_fmt(v)}"
+                 for f, i, x, y, w, h, c, k, v in zip(g.frame, g.id, g.x, g.y, g.w, g.h, g.consider, g.cls, g.vis)]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def write_gt(path: str | Path, gt: pd.DataFrame, flavour: str = "mot17") -> Path:
+    atomic_write_text(path, format_gt(gt, flavour))
+    return Path(path)

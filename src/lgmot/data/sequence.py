@@ -1,0 +1,258 @@
+"""A sequence: its info (name, fps, size, length), its frames, detections and ground truth.
+
+Sources that are a sequence:
+- a MOTChallenge folder with ``seqinfo.ini`` (+ ``img1/``, ``det/det.txt``, ``gt/gt.txt``);
+- a folder holding a video file plus ``seqinfo.ini`` and/or ``gt/`` (frames come from the video);
+- a folder of ``<seq>/gt.txt`` style (no seqinfo): info is inferred from the files;
+- a plain video file or a plain image folder (OpenCV), with no detections or GT.
+"""
+from __future__ import annotations
+
+import configparser
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from . import motio
+from .schema import DET_COLUMNS, GT_COLUMNS, empty
+
+VIDEO_EXTS = (".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp")
+SEQINFO_KEYS = ("name", "frameRate", "seqLength", "imWidth", "imHeight")
+
+
+@dataclass(frozen=True)
+class SeqInfo:
+    name: str
+    fps: float
+    width: int
+    height: int
+    length: int
+    im_dir: str = "img1"
+    im_ext: str = ".jpg"
+
+    def to_ini(self) -> str:
+        return ("[Sequence]\n"
+                f"name={self.name}\nimDir={self.im_dir}\nframeRate={self.fps:g}\nseqLength={self.length}\n"
+                f"imWidth={self.width}\nimHeight={self.height}\nimExt={self.im_ext}\n")
+
+
+def read_seqinfo(path: str | Path) -> SeqInfo:
+    """Parse ``seqinfo.ini``. A missing key or a bad value names the file (and the line if known)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise InputError(path, f"cannot read seqinfo ({e.strerror})") from None
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.optionxform = str  # keys are camelCase
+    try:
+        cp.read_string(text if "[" in text else "[Sequence]\n" + text)
+    except configparser.Error as e:
+        line = getattr(e, "lineno", None)
+        raise InputError(path, f"not a valid ini file ({type(e).__name__})", line) from None
+    sec = cp["Sequence"] if cp.has_section("Sequence") else None
+    if sec is None:
+        raise InputError(path, "missing [Sequence] section")
+    lines = text.splitlines()
+
+    def lineof(key: str) -> int | None:
+        for i, l in enumerate(lines, 1):
+            if l.strip().split("=")[0].strip() == key:
+                return i
+        return None
+
+    for key in SEQINFO_KEYS:
+        if key not in sec:
+            raise InputError(path, f"missing key '{key}' in [Sequence]")
+
+    def num(key: str, kind):
+        raw = sec[key].strip()
+        try:
+            v = kind(float(raw)) if kind is int else float(raw)
+        except ValueError:
+            raise InputError(path, f"'{key}' is not a number: {raw!r}", lineof(key)) from None
+        if not v > 0:
+            raise InputError(path, f"'{key}' must be positive, found {raw}", lineof(key))
+        return v
+
+    return SeqInfo(name=sec["name"].strip(), fps=num("frameRate", float), width=num("imWidth", int),
+                   height=num("imHeight", int), length=num("seqLength", int),
+                   im_dir=sec.get("imDir", "img1").strip(), im_ext=sec.get("imExt", ".jpg").strip())
+
+
+def _find_video(folder: Path) -> Path | None:
+    vids = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_EXTS and p.is_file())
+    return vids[0] if vids else None
+
+
+def _list_images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+
+
+def probe_video(path: str | Path) -> tuple[float, int, int, int]:
+    """(fps, width, height, frame count) of a video, via OpenCV."""
+    import cv2
+
+    path = Path(path)
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise InputError(path, "cannot open video (unreadable or unsupported codec)")
+        ok, frame = cap.read()
+        if not ok:
+            raise InputError(path, "cannot decode any frame of the video")
+        fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
+        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        h, w = frame.shape[:2]
+    finally:
+        cap.release()
+    if n <= 0:  # some containers do not store a count: decode to count
+        n = sum(1 for _ in iter_video(path))
+    return (fps if fps > 0 else 30.0), w, h, n
+
+
+def iter_video(path: Path, start: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise InputError(path, "cannot open video (unreadable or unsupported codec)")
+    try:
+        if start > 1:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, start - 1)
+        f = start
+        while True:
+            ok, img = cap.read()
+            if not ok:
+                break
+            yield f, img
+            f += 1
+    finally:
+        cap.release()
+
+
+class Sequence:
+    """One tracking sequence. Frames are numbered from 1 as in MOT files.
+
+    ``detections`` and ``gt`` are read lazily. ``det_path`` / ``gt_path`` may be overridden.
+    """
+
+    def __init__(self, info: SeqInfo, root: Path | None = None, *, video: Path | None = None,
+                 images: list[Path] | None = None, det_path: Path | None = None, gt_path: Path | None = None):
+        self.info = info
+        self.root = root
+        self.video = video
+        self._images = images
+        self.det_path = det_path
+        self.gt_path = gt_path
+
+    # --- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_path(cls, path: str | Path, det_file: str | Path | None = None) -> "Sequence":
+        path = Path(path)
+        if not path.exists():
+            raise InputError(path, "no such file or folder")
+        if path.is_file():
+            if path.suffix.lower() in VIDEO_EXTS:
+                fps, w, h, n = probe_video(path)
+                return cls(SeqInfo(path.stem, fps, w, h, n, im_dir="", im_ext=path.suffix), None, video=path)
+            raise InputError(path, "not a video file or sequence folder")
+        return cls._from_folder(path, det_file)
+
+    @classmethod
+    def _from_folder(cls, path: Path, det_file: str | Path | None) -> "Sequence":
+        ini = path / "seqinfo.ini"
+        gt = next((p for p in (path / "gt" / "gt.txt", path / "gt.txt") if p.is_file()), None)
+        det = Path(det_file) if det_file else next((p for p in (path / "det" / "det.txt", path / "det.txt") if p.is_file()), None)
+        video = _find_video(path)
+        if ini.is_file():
+            info = read_seqinfo(ini)
+            imgdir = path / info.im_dir if info.im_dir else None
+            images = None
+            if imgdir is not None and imgdir.is_dir():
+                images = _list_images(imgdir)
+            elif video is None:
+                images = None
+            return cls(info, path, video=video if images is None else None, images=images, det_path=det, gt_path=gt)
+        if video is not None:
+            fps, w, h, n = probe_video(video)
+            return cls(SeqInfo(path.name, fps, w, h, n, im_dir="", im_ext=video.suffix), path, video=video,
+                       det_path=det, gt_path=gt)
+        images = _list_images(path / "img1") if (path / "img1").is_dir() else _list_images(path)
+        if images:
+            import cv2
+
+            first = cv2.imread(str(images[0]))
+            if first is None:
+                raise InputError(images[0], "cannot read image")
+            h, w = first.shape[:2]
+            return cls(SeqInfo(path.name, 30.0, w, h, len(images), im_dir=images[0].parent.name,
+                               im_ext=images[0].suffix), path, images=images, det_path=det, gt_path=gt)
+        if gt is not None or det is not None:
+            # No seqinfo and no frames (e.g. motmetrics' TUD files): infer the length from the files.
+            frames = 0
+            for p in (gt, det):
+                if p is not None:
+                    t = motio.read_gt(p)
+                    frames = max(frames, int(t.frame.max()) if len(t) else 0)
+            return cls(SeqInfo(path.name, 30.0, 0, 0, max(frames, 1), im_dir=""), path, det_path=det, gt_path=gt)
+        raise InputError(path, "not a sequence: no seqinfo.ini, video, images, gt or det file")
+
+    # --- content ------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def has_images(self) -> bool:
+        return self.video is not None or bool(self._images)
+
+    @cached_property
+    def detections(self) -> pd.DataFrame:
+        if self.det_path is None or not Path(self.det_path).exists():
+            return empty(DET_COLUMNS)
+        return motio.read_detections(self.det_path, self.info.length)
+
+    @cached_property
+    def gt(self) -> pd.DataFrame | None:
+        if self.gt_path is None or not Path(self.gt_path).exists():
+            return None
+        return motio.read_gt(self.gt_path, self.info.length)
+
+    def image_path(self, frame: int) -> Path:
+        if not self._images:
+            raise InputError(self.root, "sequence has no image files")
+        return self._images[frame - 1]
+
+    def frames(self, start: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(frame_number, BGR image)`` from the images or the video."""
+        import cv2
+
+        if self._images:
+            for i, p in enumerate(self._images[start - 1:], start=start):
+                img = cv2.imread(str(p))
+                if img is None:
+                    raise InputError(p, "cannot read image")
+                yield i, img
+        elif self.video is not None:
+            yield from iter_video(self.video, start)
+        else:
+            raise InputError(self.root, f"sequence {self.name} has no images or video")
+
+    def with_detections(self, det_path: str | Path) -> "Sequence":
+        s = Sequence(self.info, self.root, video=self.video, images=self._images, det_path=Path(det_path),
+                     gt_path=self.gt_path)
+        return s
+
+    def __repr__(self) -> str:
+        return f"Sequence({self.name!r}, frames={self.info.length}, fps={self.info.fps:g}, size={self.info.width}x{self.info.height})"
+
+
+def load_sequence(path: str | Path, det_file: str | Path | None = None) -> Sequence:
+    return Sequence.from_path(path, det_file)
