@@ -1,0 +1,42 @@
+"""One clip through the hierarchy: build a level's graph, score its edges, round, merge; repeat."""
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+import numpy as np
+
+from ..config import TrackerConfig
+from ..graph import LevelGraph, Tracklets, build_level, edge_labels, merge
+from ..solve import components, round_flow
+
+
+class EdgeScorer(Protocol):
+    """Returns one probability per undirected candidate edge of ``graph`` (shape (E,))."""
+
+    def __call__(self, level: int, tracklets: Tracklets, graph: LevelGraph) -> np.ndarray: ...
+
+
+def oracle_scorer(level: int, tracklets: Tracklets, graph: LevelGraph) -> np.ndarray:
+    """Upper-bound diagnostic: the flow-formulation GT labels as probabilities."""
+    return edge_labels(tracklets, graph.edges).astype(np.float64)
+
+
+def run_hierarchy(t0: Tracklets, cfg: TrackerConfig, fps: float, clip_start: int, scorer: EdgeScorer,
+                  on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None) -> np.ndarray:
+    """Run every level on one clip; returns the final node label of each detection of ``t0``."""
+    t = t0
+    for level in range(cfg.depth):
+        n = len(t.start_frame)
+        if n <= 1:
+            break
+        g = build_level(t, level, cfg, fps, clip_start)
+        if len(g.edges) == 0:
+            labels = np.arange(n, dtype=np.int64)
+        else:
+            p = np.asarray(scorer(level, t, g), dtype=np.float64)
+            active = round_flow(n, g.edges, p, method=cfg.rounding)
+            labels = components(n, g.edges[active])
+            if on_level is not None:
+                on_level(level, t, g, p)
+        t = merge(t, labels, cfg.node_id_min_ratio)
+    return np.asarray(t.det_node, dtype=np.int64)

@@ -1,0 +1,94 @@
+"""``Tracker(config, model).track(sequence)``: detections (+ appearance) -> tracks.
+
+Clips of ``frames_per_graph`` frames overlap by ``graph_overlap``; each clip runs the hierarchy;
+clips are stitched by Hungarian matching on shared detections; short tracks are dropped and gaps
+interpolated.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..config import Config
+from ..data.schema import TRACK_COLUMNS, empty
+from ..graph import Tracklets
+from ..solve import Stitcher, clip_ranges, drop_short, interpolate
+from .hierarchy import EdgeScorer, oracle_scorer, run_hierarchy
+
+
+@dataclass
+class ModelScorer:
+    """Scores edges with a trained :class:`lgmot.model.HierarchicalMPN` (last classified step)."""
+
+    model: object
+
+    def __call__(self, level, tracklets, graph) -> np.ndarray:
+        import torch
+
+        from .tensors import graph_tensors
+        from ..solve import undirected_probs
+
+        x, edge_index, edge_attr, has_app = graph_tensors(tracklets, graph)
+        with torch.no_grad():
+            out = self.model(level, x, edge_index, edge_attr, has_app)
+        return undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
+
+
+class Tracker:
+    """Offline hierarchical graph tracker.
+
+    ``model`` is a trained HierarchicalMPN, or ``None`` with ``oracle=True`` (GT-scored edges).
+    """
+
+    def __init__(self, config: Config, model=None, *, oracle: bool = False, scorer: EdgeScorer | None = None):
+        if scorer is None:
+            if oracle:
+                scorer = oracle_scorer
+            elif model is not None:
+                model.eval()
+                scorer = ModelScorer(model)
+            else:
+                raise ValueError("Tracker needs a trained model (or oracle=True); random weights are never used")
+        self.config = config
+        self.scorer = scorer
+        self.oracle = oracle
+
+    def track_detections(self, dets: pd.DataFrame, fps: float, appearance: np.ndarray | None = None,
+                         gt_ids: np.ndarray | None = None) -> pd.DataFrame:
+        """Track a detections table (DET_COLUMNS). ``appearance`` is (M, D) aligned with ``dets`` rows
+        (NaN rows or ``None`` mean missing); ``gt_ids`` (M,) is needed for the oracle."""
+        cfg = self.config.tracker
+        if len(dets) == 0:
+            return empty(TRACK_COLUMNS)
+        order = np.lexsort((dets.det_id.to_numpy(), dets.frame.to_numpy()))
+        dets = dets.iloc[order].reset_index(drop=True)
+        app = None if appearance is None else np.asarray(appearance)[order]
+        gid = None if gt_ids is None else np.asarray(gt_ids)[order]
+        if self.oracle and gid is None:
+            raise ValueError("oracle tracking needs GT identities for the detections")
+        frames = dets.frame.to_numpy()
+        boxes = dets[["x", "y", "w", "h"]].to_numpy(np.float64)
+        has_app = None if app is None else ~np.isnan(app).any(axis=1)
+        stitcher = Stitcher()
+        for start, end in clip_ranges(int(frames.min()), int(frames.max()), cfg.frames_per_graph, cfg.graph_overlap):
+            lo, hi = np.searchsorted(frames, [start, end + 1])
+            if hi <= lo:
+                continue
+            sl = slice(lo, hi)
+            t0 = Tracklets.from_detections(frames[sl], boxes[sl],
+                                           app=None if app is None else np.nan_to_num(app[sl]).astype(np.float32),
+                                           has_app=None if has_app is None else has_app[sl],
+                                           gt_ids=None if gid is None else gid[sl])
+            labels = run_hierarchy(t0, cfg, fps, start, self.scorer)
+            stitcher.add(pd.DataFrame({"det_id": np.arange(lo, hi), "frame": frames[sl], "label": labels}))
+        assigned = stitcher.result().set_index("det_id")["id"]
+        tracks = pd.DataFrame({"frame": frames, "id": assigned.reindex(np.arange(len(dets))).to_numpy(),
+                               "x": boxes[:, 0], "y": boxes[:, 1], "w": boxes[:, 2], "h": boxes[:, 3],
+                               "score": dets.score.to_numpy()})
+        tracks = tracks.dropna(subset=["id"])
+        tracks = drop_short(tracks, cfg.min_track_len)
+        if cfg.interpolate:
+            tracks = interpolate(tracks)
+        return tracks[TRACK_COLUMNS].sort_values(["frame", "id"]).reset_index(drop=True)

@@ -1,0 +1,233 @@
+"""The training loop: hierarchical forward on clips, focal + language losses, Adam, checkpoints.
+
+Upper levels are built from the model's own rounded predictions (A.8); one more level is
+unlocked every ``depth_pretrain_iteration`` iterations. Runs are seeded and resumable: a
+checkpoint holds weights, optimiser state, the iteration and every RNG state.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..config import Config
+from ..graph import build_level, edge_labels, merge
+from ..model import HierarchicalMPN, focal_loss, isg_loss, spg_loss
+from ..solve import components, round_flow, undirected_probs
+from ..track.tensors import graph_tensors
+from .dataset import Clip, TrainSequence, make_clips
+from .distributed import DistContext
+from .state import load_state, save_state
+
+
+@dataclass
+class ClipLoss:
+    total: torch.Tensor
+    focal: float = 0.0
+    isg: float = 0.0
+    spg: float = 0.0
+    n_edges: int = 0
+
+
+def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> ClipLoss:
+    """Loss of one clip over its ``depth`` active levels (B.4)."""
+    tc, tr = cfg.tracker, cfg.train
+    t = clip.tracklets(cfg.model.node_in_dim)
+    total = torch.zeros(())
+    focal_sum = isg_sum = spg_sum = 0.0
+    n_edges = 0
+    seq = clip.seq
+    scene = None if seq.scene_emb is None or tr.spg_weight == 0 else torch.as_tensor(seq.scene_emb, dtype=torch.float32)
+    for level in range(depth):
+        n = len(t.start_frame)
+        if n <= 1:
+            break
+        g = build_level(t, level, tc, seq.fps, clip.start)
+        if len(g.edges) == 0:
+            t = merge(t, np.arange(n), tc.node_id_min_ratio)
+            continue
+        y = torch.as_tensor(edge_labels(t, g.edges), dtype=torch.float32)
+        y2 = torch.cat([y, y])
+        x, ei, ea, has = graph_tensors(t, g)
+        out = model(level, x, ei, ea, has)
+        lvl = torch.zeros(())
+        for k, logits in enumerate(out.logits):
+            f = focal_loss(logits, y2, gamma=tr.focal_gamma)
+            lvl = lvl + f
+            focal_sum += float(f)
+            if scene is not None:
+                s = spg_loss(out.edge_embs[k], scene)
+                lvl = lvl + tr.spg_weight * s
+                spg_sum += float(s)
+        if level == 0 and tr.isg_weight > 0 and seq.inst_emb:
+            gid = t.gt_id
+            mask = np.array([int(i) in seq.inst_emb for i in gid])
+            if mask.any():
+                target = torch.as_tensor(np.stack([seq.inst_emb[int(i)] for i in gid[mask]]), dtype=torch.float32)
+                s = isg_loss(out.node_mid[torch.as_tensor(mask)], target)
+                lvl = lvl + tr.isg_weight * s
+                isg_sum += float(s)
+        total = total + lvl
+        n_edges += len(g.edges)
+        with torch.no_grad():  # the next level is built from the model's own rounded predictions
+            p = undirected_probs(out.logits[-1].detach().numpy(), len(g.edges), from_logits=True)
+            active = round_flow(n, g.edges, p, method=tc.rounding)
+            t = merge(t, components(n, g.edges[active]), tc.node_id_min_ratio)
+    return ClipLoss(total, focal_sum, isg_sum, spg_sum, n_edges)
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best_checkpoint: Path | None
+    last_checkpoint: Path
+    iterations: int
+    history: list[dict] = field(default_factory=list)
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed)  # only for third-party code; lgmot itself uses explicit Generators
+
+
+def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
+          validate: Callable[[HierarchicalMPN], dict] | None = None, resume: bool = False,
+          max_iterations: int | None = None, progress: bool = True, log: Callable[[str], None] | None = None,
+          distributed: DistContext | None = None) -> TrainResult:
+    """Train a HierarchicalMPN on ``sequences``. ``validate(model) -> {'IDF1': ..., ...}`` picks the best
+    checkpoint (by IDF1). ``max_iterations`` stops early (the run can be resumed exactly)."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tr = cfg.train
+    seed_everything(tr.seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    model = HierarchicalMPN(cfg.model)
+    opt = torch.optim.Adam(model.parameters(), lr=tr.lr, weight_decay=tr.weight_decay)
+    rank, world = (distributed.rank, distributed.world_size) if distributed else (0, 1)
+    if distributed:
+        distributed.wrap(model)
+
+    clips = [c for s in sequences for c in make_clips(s, cfg.tracker.frames_per_graph, tr.train_frame_overlap)]
+    if not clips:
+        raise ValueError("no training clips: the sequences have no detections matched over >= 2 frames")
+    iters_per_epoch = math.ceil(len(clips) / (tr.batch_size * world))
+    total_iters = tr.epochs * iters_per_epoch
+    state = {"iteration": 0, "epoch": 0, "best_idf1": -1.0, "rng_seed": tr.seed}
+    last_ck, best_ck = run_dir / "last.safetensors", run_dir / "best.safetensors"
+    if resume and last_ck.exists():
+        state = load_state(last_ck, model, opt)
+        _truncate_csv(run_dir / "metrics.csv", state["iteration"])
+    history_path = run_dir / "metrics.csv"
+    tb = _tensorboard(run_dir) if rank == 0 else None
+    start_epoch = state["epoch"]
+    it = state["iteration"]
+    t_start = time.perf_counter()
+    bar = _progress(total_iters, it, enabled=progress and rank == 0)
+    history: list[dict] = []
+    stop = False
+    for epoch in range(start_epoch, tr.epochs):
+        # the permutation depends only on (seed, epoch), so a resumed run sees the same order
+        order = np.random.default_rng([tr.seed, epoch]).permutation(len(clips))
+        order = order[rank::world]
+        first_batch = it - epoch * iters_per_epoch  # >0 when resuming mid-epoch
+        for b in range(max(first_batch, 0), iters_per_epoch):
+            batch = order[b * tr.batch_size:(b + 1) * tr.batch_size]
+            if len(batch) == 0:
+                continue
+            depth = min(cfg.tracker.depth, 1 + it // tr.depth_pretrain_iteration)
+            model.train()
+            opt.zero_grad(set_to_none=True)
+            losses = [clip_loss(model, clips[i], cfg, depth) for i in batch]
+            loss = torch.stack([l.total for l in losses]).mean()
+            loss.backward()
+            if distributed:
+                distributed.sync_grads(model)
+            opt.step()
+            it += 1
+            row = {"iteration": it, "epoch": epoch, "depth": depth, "loss": float(loss),
+                   "focal": float(np.mean([l.focal for l in losses])), "isg": float(np.mean([l.isg for l in losses])),
+                   "spg": float(np.mean([l.spg for l in losses])), "seconds": time.perf_counter() - t_start}
+            if rank == 0:
+                _append_csv(history_path, row)
+                if tb:
+                    for k in ("loss", "focal", "isg", "spg"):
+                        tb.add_scalar(f"train/{k}", row[k], it)
+            history.append(row)
+            bar(it, row["loss"])
+            if max_iterations is not None and it >= max_iterations:
+                stop = True
+                break
+        epoch_done = not stop or (it % iters_per_epoch == 0)
+        state.update(iteration=it, epoch=epoch + 1 if epoch_done else epoch)
+        if rank == 0:
+            if epoch_done and validate is not None and (epoch + 1) % tr.eval_every == 0:
+                m = validate(model)
+                _append_csv(run_dir / "val.csv", {"epoch": epoch + 1, "iteration": it, **m})
+                if tb:
+                    for k, v in m.items():
+                        tb.add_scalar(f"val/{k}", v, it)
+                if log:
+                    log(f"epoch {epoch + 1}: " + " ".join(f"{k}={v:.2f}" for k, v in m.items()))
+                if m.get("IDF1", -1) > state["best_idf1"]:
+                    state["best_idf1"] = float(m["IDF1"])
+                    save_state(best_ck, model, opt, state, cfg)
+            save_state(last_ck, model, opt, state, cfg)
+        if stop:
+            break
+    bar(None, None)
+    if tb:
+        tb.close()
+    return TrainResult(run_dir, best_ck if best_ck.exists() else None, last_ck, it, history)
+
+
+def _append_csv(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            w.writeheader()
+        w.writerow(row)
+
+
+def _truncate_csv(path: Path, last_iteration: int) -> None:
+    """Drop log rows written after the checkpoint a run resumes from."""
+    if not path.exists():
+        return
+    from ..data.motio import atomic_write_text
+
+    lines = path.read_text().splitlines()
+    keep = lines[:1] + [l for l in lines[1:] if int(l.split(",", 1)[0]) <= last_iteration]
+    atomic_write_text(path, "\n".join(keep) + "\n")
+
+
+def _tensorboard(run_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except Exception:
+        return None
+    return SummaryWriter(str(run_dir / "tb"))
+
+
+def _progress(total: int, start: int, enabled: bool):
+    if not enabled:
+        return lambda *a: None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, initial=start, desc="train", unit="it", dynamic_ncols=True)
+
+    def update(it, loss):
+        if it is None:
+            bar.close()
+            return
+        bar.n = it
+        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+        bar.refresh()
+
+    return update
