@@ -1,0 +1,62 @@
+"""Post-processing of track tables (TRACK_COLUMNS): drop short tracks, fill gaps (A.9)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data.schema import TRACK_COLUMNS, typed
+
+
+def _sorted(tracks: pd.DataFrame) -> pd.DataFrame:
+    return typed(tracks, TRACK_COLUMNS).sort_values(["frame", "id"], kind="stable").reset_index(drop=True)
+
+
+def drop_short(tracks: pd.DataFrame, min_len: int = 2) -> pd.DataFrame:
+    """Remove the tracks with fewer than ``min_len`` boxes."""
+    t = _sorted(tracks)
+    length = t.groupby("id")["frame"].transform("size")
+    return t[length.to_numpy() >= min_len].reset_index(drop=True)
+
+
+def interpolate(tracks: pd.DataFrame, max_gap: int | None = None) -> pd.DataFrame:
+    """Fill the missing frames inside every track by linear interpolation of cx, cy, w, h.
+
+    A gap of g missing frames is filled when ``max_gap`` is None or g <= max_gap. A filled row
+    gets the smaller of its two neighbours' scores (so it never looks more certain than the
+    observations it comes from). Returns the table sorted by frame, then id.
+    """
+    t = _sorted(tracks)
+    if len(t) < 2:
+        return t
+    s = t.sort_values(["id", "frame"], kind="stable")
+    tid = s["id"].to_numpy()
+    fr = s["frame"].to_numpy()
+    x, y, w, h = (s[c].to_numpy() for c in ("x", "y", "w", "h"))
+    score = s["score"].to_numpy()
+    if np.any((tid[1:] == tid[:-1]) & (fr[1:] == fr[:-1])):
+        raise ValueError("a track has two boxes in the same frame")
+    cx, cy = x + w / 2, y + h / 2
+
+    step = fr[1:] - fr[:-1]
+    gap = step - 1
+    fill = (tid[1:] == tid[:-1]) & (gap > 0)
+    if max_gap is not None:
+        fill &= gap <= max_gap
+    a = np.flatnonzero(fill)  # row a is followed (in the same track) by row a + 1
+    if len(a) == 0:
+        return t
+    n_new = gap[a]
+    src = np.repeat(a, n_new)
+    # k = 1..n_new within each gap
+    k = np.arange(len(src)) - np.repeat(np.cumsum(n_new) - n_new, n_new) + 1
+    frac = k / step[src]
+
+    def lerp(v: np.ndarray) -> np.ndarray:
+        return v[src] + frac * (v[src + 1] - v[src])
+
+    ncx, ncy, nw, nh = lerp(cx), lerp(cy), lerp(w), lerp(h)
+    new = pd.DataFrame({
+        "frame": fr[src] + k, "id": tid[src], "x": ncx - nw / 2, "y": ncy - nh / 2, "w": nw, "h": nh,
+        "score": np.minimum(score[src], score[src + 1]),
+    })
+    return _sorted(pd.concat([t, new], ignore_index=True))
