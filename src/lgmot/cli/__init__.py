@@ -27,3 +27,4 @@ def run_guarded(fn, *a, **kw):
 from . import version as _version  # noqa: E402,F401  (registers commands)
 
 # Add each verb module here when it lands: from . import eval, track, synth, ...
+from . import track  # noqa: E402,F401
