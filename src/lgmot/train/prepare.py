@@ -1,0 +1,54 @@
+"""Sequences on disk -> :class:`TrainSequence` (detections matched to GT, appearance, language)."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..config import Config
+from ..data import Sequence
+from .dataset import TrainSequence
+
+
+def prepare_train_sequence(seq: Sequence, cfg: Config, detections: str = "public", appearance: bool = True,
+                           cache_dir: str | Path | None = None, progress: bool = False,
+                           text_encoder=None) -> TrainSequence:
+    from ..track.run import prepare_inputs
+
+    inp = prepare_inputs(seq, detections, appearance=appearance, cache_dir=cache_dir, progress=progress,
+                         need_gt_ids=True)
+    ts = TrainSequence(seq.name, seq.info.fps, inp.dets, inp.gt_ids, inp.app)
+    if text_encoder is not None and (cfg.train.isg_weight > 0 or cfg.train.spg_weight > 0):
+        attach_language(ts, seq, text_encoder)
+    return ts
+
+
+def attach_language(ts: TrainSequence, seq: Sequence, text_encoder) -> None:
+    """Scene + instance embeddings from the sequence's language file, when it has one."""
+    from ..language import find_annotations, instance_targets, scene_target
+
+    ann = find_annotations(seq)
+    if ann is None:
+        return
+    ts.scene_emb = scene_target(ann, text_encoder)
+    ts.inst_emb = instance_targets(ann, text_encoder)
+
+
+def make_validator(cfg: Config, inputs: list, gt_root_seqs: list[Sequence]):
+    """``validate(model) -> metrics`` tracking ``inputs`` (SequenceInputs) and scoring with TrackEval."""
+    from ..evaluate import evaluate_sequences
+    from ..track import Tracker
+    from ..track.run import track_sequence
+
+    def validate(model) -> dict:
+        model.eval()
+        tracker = Tracker(cfg, model)
+        results = {}
+        for inp in inputs:
+            results[inp.seq.name] = track_sequence(tracker, inp)
+        df = evaluate_sequences(gt_root_seqs, results)
+        row = df.loc["COMBINED"]
+        return {k: float(row[k]) for k in ("HOTA", "IDF1", "MOTA", "AssA", "DetA")}
+
+    return validate
