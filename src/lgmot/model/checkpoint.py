@@ -1,0 +1,119 @@
+"""Model checkpoints: one ``.safetensors`` file, never pickle.
+
+The safetensors header's ``__metadata__`` (string -> string) carries:
+
+* ``format``: ``"lgmot.model/1"``
+* ``lgmot_version``: the writing package's version
+* ``config``: JSON of the full :meth:`lgmot.config.Config.to_dict`
+* ``sha256``: digest over every tensor's name, dtype, shape and bytes (safetensors itself has no
+  checksum, so a flipped weight byte would otherwise load silently)
+* ``extra``: JSON of caller data (epoch, metrics, ...), ``{}`` by default
+
+Files are written atomically (temporary file + ``os.replace``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from .. import __version__
+from ..config import Config
+from ..data.motio import atomic_write_bytes
+from ..errors import InputError
+from .mpn import HierarchicalMPN
+
+__all__ = ["CheckpointError", "FORMAT", "save_model", "load_model", "read_metadata"]
+
+FORMAT = "lgmot.model/1"
+
+
+class CheckpointError(InputError):
+    """A checkpoint that cannot be read: truncated, corrupted, or not an lgmot model."""
+
+
+def _digest(tensors: dict[str, torch.Tensor]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def save_model(path: str | Path, model: HierarchicalMPN, config: Config, *,
+               extra: dict[str, Any] | None = None) -> None:
+    """Write ``model``'s weights and ``config`` to ``path``. ``config.model`` must be the
+    ModelConfig the model was built with (so :func:`load_model` rebuilds the same network)."""
+    if config.model != model.cfg:
+        raise ValueError("config.model differs from the ModelConfig the model was built with")
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    meta = {
+        "format": FORMAT,
+        "lgmot_version": __version__,
+        "config": json.dumps(config.to_dict()),
+        "sha256": _digest(tensors),
+        "extra": json.dumps(extra or {}),
+    }
+    atomic_write_bytes(path, st_save(tensors, metadata=meta))
+
+
+def _read(path: Path) -> tuple[bytes, dict[str, str]]:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CheckpointError(path, f"cannot read checkpoint ({e.strerror})") from None
+    if len(data) < 8:
+        raise CheckpointError(path, "not a safetensors checkpoint (file too short)")
+    n = int.from_bytes(data[:8], "little")
+    if 8 + n > len(data):
+        raise CheckpointError(path, "corrupted or truncated checkpoint (header runs past end of file)")
+    try:
+        header = json.loads(data[8 : 8 + n])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(path, "corrupted checkpoint (unreadable safetensors header)") from None
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(path, f"not an lgmot model checkpoint (expected format {FORMAT})")
+    for key in ("config", "sha256", "lgmot_version"):
+        if key not in meta:
+            raise CheckpointError(path, f"corrupted checkpoint (metadata lacks '{key}')")
+    return data, meta
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """``{'format', 'lgmot_version', 'config' (dict), 'extra' (dict)}`` without loading weights."""
+    path = Path(path)
+    _, meta = _read(path)
+    try:
+        return {"format": meta["format"], "lgmot_version": meta["lgmot_version"],
+                "config": json.loads(meta["config"]), "extra": json.loads(meta.get("extra", "{}"))}
+    except json.JSONDecodeError:
+        raise CheckpointError(path, "corrupted checkpoint (metadata is not valid JSON)") from None
+
+
+def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[HierarchicalMPN, Config]:
+    """Rebuild the network described by the stored config and load its weights (eval mode)."""
+    path = Path(path)
+    data, meta = _read(path)
+    info = read_metadata(path)
+    try:
+        tensors = st_load(data)
+    except SafetensorError as e:
+        raise CheckpointError(path, f"corrupted checkpoint ({e})") from None
+    if _digest(tensors) != meta["sha256"]:
+        raise CheckpointError(path, "corrupted checkpoint (weights do not match the stored SHA-256)")
+    cfg = Config.from_dict(info["config"], path)
+    model = HierarchicalMPN(cfg.model)
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as e:
+        first = str(e).splitlines()[0] if str(e) else "shape/key mismatch"
+        raise CheckpointError(path, f"weights do not fit the stored model config: {first}") from None
+    return model.to(device).eval(), cfg

@@ -1,0 +1,212 @@
+"""Time-aware message-passing network (SUSHI A.6) and the per-level hierarchy of MPNs.
+
+Conventions
+-----------
+* Nodes are sorted by time: a higher node index means a later node. Past/future is decided by
+  comparing node indices, never by looking at frames.
+* ``edge_index`` (2, 2E) is symmetric: columns ``0..E-1`` are ``u -> v`` with ``u < v``, columns
+  ``E..2E-1`` the same edges reversed. The code only relies on "both directions are present";
+  the order is what :func:`graph_tensors` produces and what the solver expects.
+* ``edge_attr`` is (2E, F), or (E, F) for the ``u -> v`` half, which is then duplicated for the
+  reversed half (A.5: both directions carry the same features).
+
+Missing appearance
+------------------
+Nodes with ``has_app == False`` get a learned 128-d vector (``MPN.missing_mid``) in place of the
+``node_mlp1`` output, i.e. it is injected at the "mid" feature that ISG aligns. We chose the 128-d
+injection over a learned input vector of ``node_in_dim`` because it is independent of the
+appearance encoder's scale and dimension, and it is 10-16x fewer parameters. Their raw input rows
+are zeroed first so NaN/garbage never reaches the gradients. With ``zero_nodes`` every input row
+is zero and ``has_app`` is ignored, as in the official code (all nodes identical).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import MessagePassing
+
+from ..config import Config, ModelConfig
+from .mlp import MLP
+
+__all__ = ["MPNOutput", "MPN", "HierarchicalMPN", "TimeAwareNodeUpdate", "edge_feature_dim", "graph_tensors"]
+
+
+def edge_feature_dim(level: int, cfg: ModelConfig) -> int:
+    """Edge-encoder input size: 6 geometric+appearance features at level 0, 7 (with motion GIoU)
+    at levels >= 1, +1 for the missing-appearance indicator."""
+    return (6 if level == 0 else 7) + int(cfg.appearance_indicator)
+
+
+@dataclass
+class MPNOutput:
+    """``logits[k]`` (2E,) and ``edge_embs[k]`` (2E, 16) for each classified step k (the last
+    ``num_class_steps`` steps, in order; ``[-1]`` is the final step); ``node_mid`` (N, 128) is the
+    ``node_mlp1`` output (with missing-appearance rows replaced) that ISG aligns."""
+
+    logits: list[Tensor] = field(default_factory=list)
+    edge_embs: list[Tensor] = field(default_factory=list)
+    node_mid: Tensor | None = None
+
+
+class TimeAwareNodeUpdate(MessagePassing):
+    """h_i' = ReLU(W [sum_{j<i} MLP_in([h_j, e'_ij]), sum_{j>i} MLP_out([h_j, e'_ij])]).
+
+    The message to node i along the directed edge column (i, j) of ``edge_index`` uses that
+    column's edge embedding; messages are aggregated at ``edge_index[0]``
+    (``flow='target_to_source'``). The node's own state is not an input.
+    """
+
+    def __init__(self, node_dim: int, edge_dim: int, msg_dims: tuple[int, ...]):
+        super().__init__(aggr="sum", flow="target_to_source")
+        self.msg_dim = int(msg_dims[-1])
+        self.mlp_in = MLP([node_dim + edge_dim, *msg_dims])  # j earlier than i (past)
+        self.mlp_out = MLP([node_dim + edge_dim, *msg_dims])  # j later than i (future)
+        self.combine = MLP([2 * self.msg_dim, node_dim])
+
+    def forward(self, h: Tensor, edge_index: Tensor, edge_emb: Tensor) -> Tensor:
+        future = edge_index[1] > edge_index[0]
+        return self.propagate(edge_index, h=h, e=edge_emb, future=future, size=(h.size(0), h.size(0)))
+
+    def message(self, h_j: Tensor, e: Tensor, future: Tensor) -> Tensor:
+        # [past | future] halves, so a single sum aggregation yields [agg_in, agg_out]
+        inp = torch.cat([h_j, e], dim=1)
+        out = inp.new_zeros(inp.size(0), 2 * self.msg_dim)
+        past = ~future
+        out[past, : self.msg_dim] = self.mlp_in(inp[past])
+        out[future, self.msg_dim :] = self.mlp_out(inp[future])
+        return out
+
+    def update(self, aggr_out: Tensor) -> Tensor:
+        return self.combine(aggr_out)
+
+
+class MPN(nn.Module):
+    """One level's time-aware MPN. ``edge_in_dim`` defaults to the levels >= 1 size."""
+
+    def __init__(self, cfg: ModelConfig, edge_in_dim: int | None = None):
+        super().__init__()
+        _check(cfg)
+        self.cfg = cfg
+        self.edge_in_dim = int(edge_in_dim if edge_in_dim is not None else edge_feature_dim(1, cfg))
+        node_dim, edge_dim, mid_dim = cfg.node_enc_dims[-1], cfg.edge_enc_dims[-1], cfg.node_enc_dims[0]
+        self.edge_encoder = MLP([self.edge_in_dim, *cfg.edge_enc_dims])
+        self.node_mlp1 = MLP([cfg.node_in_dim, mid_dim])
+        self.node_mlp2 = MLP(cfg.node_enc_dims)
+        self.missing_mid = nn.Parameter(torch.zeros(mid_dim))
+        self.level_embedding = nn.Embedding(cfg.depth, edge_dim) if cfg.level_embedding else None
+        self.edge_update = MLP([2 * node_dim + 2 * edge_dim, *cfg.edge_update_dims])
+        self.node_update = TimeAwareNodeUpdate(node_dim, edge_dim, tuple(cfg.node_msg_dims))
+        self.classifier = MLP([edge_dim, *cfg.classifier_dims])
+
+    def encode_nodes(self, x: Tensor, has_app: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """-> (node_mid (N,128), h0 (N,32))."""
+        if self.cfg.zero_nodes:
+            mid = self.node_mlp1(torch.zeros_like(x))
+        elif has_app is None:
+            mid = self.node_mlp1(x)
+        else:
+            keep = has_app.to(torch.bool).unsqueeze(1)
+            mid = self.node_mlp1(torch.where(keep, x, torch.zeros((), dtype=x.dtype, device=x.device)))
+            mid = torch.where(keep, mid, self.missing_mid.to(mid.dtype))
+        return mid, self.node_mlp2(mid)
+
+    def encode_edges(self, edge_attr: Tensor, level: int) -> Tensor:
+        e0 = self.edge_encoder(edge_attr)
+        if self.level_embedding is not None:
+            e0 = e0 + self.level_embedding.weight[level]
+        return e0
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor, level: int,
+                has_app: Tensor | None = None) -> MPNOutput:
+        x, edge_index, edge_attr, has_app = self._check_inputs(x, edge_index, edge_attr, level, has_app)
+        node_mid, h = self.encode_nodes(x, has_app)
+        e0 = self.encode_edges(edge_attr, level)
+        e = e0
+        src, dst = edge_index
+        out = MPNOutput(node_mid=node_mid)
+        first_classified = self.cfg.num_steps - self.cfg.num_class_steps
+        for step in range(self.cfg.num_steps):
+            e = self.edge_update(torch.cat([h[src], h[dst], e0, e], dim=1))  # h from before this step
+            h = self.node_update(h, edge_index, e)
+            if step >= first_classified:
+                out.logits.append(self.classifier(e).squeeze(1))
+                out.edge_embs.append(e)
+        return out
+
+    def _check_inputs(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor, level: int,
+                      has_app: Tensor | None) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        if not 0 <= int(level) < self.cfg.depth:
+            raise ValueError(f"level {level} outside 0..{self.cfg.depth - 1}")
+        if x.dim() != 2 or x.size(1) != self.cfg.node_in_dim:
+            raise ValueError(f"x must be (N, {self.cfg.node_in_dim}), got {tuple(x.shape)}")
+        if edge_index.dim() != 2 or edge_index.size(0) != 2:
+            raise ValueError(f"edge_index must be (2, 2E), got {tuple(edge_index.shape)}")
+        m = edge_index.size(1)
+        if edge_attr.dim() != 2 or edge_attr.size(1) != self.edge_in_dim:
+            raise ValueError(f"edge_attr must have {self.edge_in_dim} columns at this level, got {tuple(edge_attr.shape)}")
+        if edge_attr.size(0) * 2 == m and m > 0:
+            edge_attr = torch.cat([edge_attr, edge_attr], dim=0)
+        elif edge_attr.size(0) != m:
+            raise ValueError(f"edge_attr has {edge_attr.size(0)} rows for {m} directed edges")
+        if has_app is not None and has_app.shape != (x.size(0),):
+            raise ValueError(f"has_app must be ({x.size(0)},), got {tuple(has_app.shape)}")
+        return x, edge_index.long(), edge_attr.to(x.dtype), has_app
+
+
+class HierarchicalMPN(nn.Module):
+    """Level 0 has its own MPN; levels 1..depth-1 share one (``share_weights = all_but_first``);
+    the level embedding tells the shared levels apart."""
+
+    def __init__(self, cfg: ModelConfig | Config):
+        super().__init__()
+        if isinstance(cfg, Config):
+            cfg = cfg.model
+        self.cfg = cfg
+        self.level0 = MPN(cfg, edge_feature_dim(0, cfg))
+        self.upper = MPN(cfg, edge_feature_dim(1, cfg)) if cfg.depth > 1 else None
+
+    def mpn(self, level: int) -> MPN:
+        if not 0 <= int(level) < self.cfg.depth:
+            raise ValueError(f"level {level} outside 0..{self.cfg.depth - 1}")
+        return self.level0 if level == 0 else self.upper  # type: ignore[return-value]
+
+    def forward(self, level: int, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
+                has_app: Tensor | None = None) -> MPNOutput:
+        return self.mpn(level)(x, edge_index, edge_attr, level, has_app)
+
+    @torch.no_grad()
+    def predict_probs(self, level: int, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
+                      has_app: Tensor | None = None) -> Tensor:
+        """Sigmoid of the last classified step, one score per directed edge (2E,)."""
+        return torch.sigmoid(self.forward(level, x, edge_index, edge_attr, has_app).logits[-1])
+
+
+def graph_tensors(tracklets: Any, graph: Any, device: torch.device | str | None = None
+                  ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(Tracklets, LevelGraph) -> (x (N,D) float32, edge_index (2,2E) int64 symmetric,
+    edge_attr (2E,F) float32, has_app (N,) bool). Duck-typed on ``.app``, ``.has_app``,
+    ``.edges`` (E,2) and ``.features`` (E,F)."""
+    x = torch.as_tensor(np.asarray(tracklets.app, dtype=np.float32), device=device)
+    has_app = torch.as_tensor(np.asarray(tracklets.has_app, dtype=bool), device=device)
+    edges = torch.as_tensor(np.asarray(graph.edges, dtype=np.int64).reshape(-1, 2), device=device)
+    feats = torch.as_tensor(np.asarray(graph.features, dtype=np.float32), device=device)
+    feats = feats.reshape(edges.size(0), -1)
+    edge_index = torch.cat([edges.t(), edges.t().flip(0)], dim=1)
+    return x, edge_index, torch.cat([feats, feats], dim=0), has_app
+
+
+def _check(cfg: ModelConfig) -> None:
+    if len(cfg.node_enc_dims) < 2:
+        raise ValueError("node_enc_dims needs >= 2 entries (node_mlp1 -> mid, node_mlp2 -> node state)")
+    if cfg.edge_update_dims[-1] != cfg.edge_enc_dims[-1]:
+        raise ValueError("edge_update_dims[-1] must equal edge_enc_dims[-1] (the edge state size)")
+    if cfg.classifier_dims[-1] != 1:
+        raise ValueError("classifier_dims must end with 1 (one logit)")
+    if not 1 <= cfg.num_class_steps <= cfg.num_steps:
+        raise ValueError("need 1 <= num_class_steps <= num_steps")
+    if cfg.depth < 1:
+        raise ValueError("depth must be >= 1")
