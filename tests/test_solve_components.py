@@ -1,0 +1,34 @@
+import numpy as np
+
+from lgmot.solve import components, link
+
+
+def test_numbered_by_lowest_node():
+    # components {0, 4}, {1}, {2, 3, 5}, {6}
+    edges = np.array([[3, 5], [0, 4], [2, 3]])
+    assert components(7, edges).tolist() == [0, 1, 2, 2, 0, 2, 3]
+    assert components(7, edges).dtype == np.int64
+
+
+def test_no_edges_and_empty():
+    assert components(3, np.zeros((0, 2), np.int64)).tolist() == [0, 1, 2]
+    assert components(0, np.zeros((0, 2), np.int64)).tolist() == []
+
+
+def test_random_relabelling_is_first_appearance_order():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        n = 30
+        edges = rng.integers(0, n, (15, 2))
+        lab = components(n, edges)
+        # first occurrence of every label is increasing, labels are 0..K-1
+        _, first = np.unique(lab, return_index=True)
+        assert np.all(np.diff(first) > 0)
+        # connected endpoints share labels
+        assert np.all(lab[edges[:, 0]] == lab[edges[:, 1]])
+
+
+def test_link_rounds_then_labels():
+    # 0->1 and 0->2 conflict; 2 wins; 1->3 positive
+    edges = np.array([[0, 1], [0, 2], [1, 3]])
+    assert link(4, edges, np.array([0.6, 0.9, 0.8])).tolist() == [0, 1, 0, 1]

@@ -1,0 +1,122 @@
+import time
+
+import numpy as np
+import pytest
+
+from lgmot.solve import flow_objective, is_flow_feasible, round_flow, undirected_probs
+
+
+def brute_force_optimum(n_nodes: int, edges: np.ndarray, probs: np.ndarray) -> float:
+    """min sum x_e (1 - 2 p_e) over every flow-feasible subset of all edges."""
+    m = len(edges)
+    subsets = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(np.int64)  # (2^m, m)
+    out_inc = np.zeros((m, n_nodes), np.int64)
+    out_inc[np.arange(m), edges[:, 0]] = 1
+    in_inc = np.zeros((m, n_nodes), np.int64)
+    in_inc[np.arange(m), edges[:, 1]] = 1
+    ok = ((subsets @ out_inc).max(1) <= 1) & ((subsets @ in_inc).max(1) <= 1)
+    return float((subsets[ok] @ (1 - 2 * probs)).min())
+
+
+def random_graph(rng: np.random.Generator, max_nodes: int = 7, max_edges: int = 12):
+    n = int(rng.integers(3, max_nodes + 1))
+    pairs = np.array([(a, b) for a in range(n) for b in range(a + 1, n)])
+    m = int(rng.integers(1, min(max_edges, len(pairs)) + 1))
+    edges = pairs[rng.choice(len(pairs), m, replace=False)]
+    probs = rng.uniform(0.2, 1.0, m)  # mostly positive: many conflicts
+    return n, edges, probs
+
+
+def test_exact_matches_brute_force_on_random_graphs():
+    rng = np.random.default_rng(1234)
+    n_conflicting = 0
+    for _ in range(200):
+        n, edges, probs = random_graph(rng)
+        x0 = probs > 0.5
+        n_conflicting += not is_flow_feasible(n, edges, x0)
+        x = round_flow(n, edges, probs, "exact")
+        assert x.dtype == bool and x.shape == (len(edges),)
+        assert is_flow_feasible(n, edges, x)
+        assert not np.any(x & ~x0), "only edges with p > 0.5 may be selected"
+        assert flow_objective(probs, x) == pytest.approx(brute_force_optimum(n, edges, probs), abs=1e-9)
+    assert n_conflicting > 100  # the test really exercised the LP
+
+
+def test_greedy_feasible_and_never_better_than_exact():
+    rng = np.random.default_rng(99)
+    for _ in range(200):
+        n, edges, probs = random_graph(rng)
+        g = round_flow(n, edges, probs, "greedy")
+        assert is_flow_feasible(n, edges, g)
+        assert not np.any(g & ~(probs > 0.5))
+        e = round_flow(n, edges, probs, "exact")
+        assert flow_objective(probs, e) <= flow_objective(probs, g) + 1e-12
+
+
+def test_hand_made_conflicts():
+    # node 0 -> {1, 2}: out-flow 2; best is the higher-scored edge
+    edges = np.array([[0, 1], [0, 2]])
+    for method in ("exact", "greedy"):
+        assert round_flow(3, edges, np.array([0.7, 0.9]), method).tolist() == [False, True]
+    # a chain where greedy's local choice is wrong:
+    # 0->2 (0.9), 1->2 (0.85), 1->3 (0.8) ; greedy at node 1 keeps 1->2 then node 2 keeps 0->2
+    # leaving 1->3 dropped. Exact: {0->2, 1->3} (objective -0.8 - 0.6 = -1.4).
+    edges = np.array([[0, 2], [1, 2], [1, 3]])
+    probs = np.array([0.9, 0.85, 0.8])
+    assert round_flow(4, edges, probs, "exact").tolist() == [True, False, True]
+    assert round_flow(4, edges, probs, "greedy").tolist() == [True, False, False]
+
+
+def test_unaffected_edges_stay_and_low_edges_never_chosen():
+    # a conflict at node 0 plus an independent positive edge 3->4 and a negative edge
+    edges = np.array([[0, 1], [0, 2], [3, 4], [2, 4]])
+    probs = np.array([0.6, 0.8, 0.55, 0.3])
+    x = round_flow(5, edges, probs)
+    assert x.tolist() == [False, True, True, False]
+
+
+def test_no_conflict_is_plain_threshold():
+    edges = np.array([[0, 1], [1, 2], [2, 3]])
+    probs = np.array([0.6, 0.4, 0.51])
+    assert round_flow(4, edges, probs).tolist() == [True, False, True]
+    assert round_flow(4, np.zeros((0, 2), np.int64), np.zeros(0)).shape == (0,)
+
+
+def test_input_validation():
+    with pytest.raises(ValueError):
+        round_flow(2, np.array([[0, 1]]), np.array([0.6, 0.7]))
+    with pytest.raises(ValueError):
+        round_flow(2, np.array([[0, 2]]), np.array([0.6]))
+    with pytest.raises(ValueError):
+        round_flow(2, np.array([[1, 1]]), np.array([0.6]))
+    with pytest.raises(ValueError):
+        round_flow(2, np.array([[0, 1]]), np.array([0.6]), method="lp")
+
+
+def test_undirected_probs():
+    logits = np.array([0.0, 2.0, np.log(3.0), -2.0])  # E = 2
+    p = undirected_probs(logits)
+    assert p == pytest.approx([(0.5 + 0.75) / 2, 0.5])  # sigmoid(2) + sigmoid(-2) = 1
+    assert undirected_probs(np.array([0.2, 0.4, 0.6, 1.0]), 2, from_logits=False) == pytest.approx([0.4, 0.7])
+    with pytest.raises(ValueError):
+        undirected_probs(np.zeros(4), 3)
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(logits, dtype=torch.float32, requires_grad=True)
+    assert undirected_probs(t) == pytest.approx(p, abs=1e-6)
+
+
+def test_timing_20k_edges():
+    rng = np.random.default_rng(0)
+    n = 5000
+    u = rng.integers(0, n - 1, 25000)
+    v = u + rng.integers(1, 40, 25000)
+    keep = v < n
+    edges = np.unique(np.c_[u[keep], v[keep]], axis=0)
+    probs = np.sqrt(rng.random(len(edges)))  # ~75% positive: thousands of violating nodes
+    assert len(edges) > 20000
+    t0 = time.perf_counter()
+    x = round_flow(n, edges, probs, "exact")
+    dt = time.perf_counter() - t0
+    assert is_flow_feasible(n, edges, x)
+    assert dt < 10.0
+    print(f"round_flow exact on {len(edges)} edges: {dt:.3f}s")
