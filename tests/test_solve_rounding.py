@@ -120,3 +120,40 @@ def test_timing_20k_edges():
     assert is_flow_feasible(n, edges, x)
     assert dt < 10.0
     print(f"round_flow exact on {len(edges)} edges: {dt:.3f}s")
+
+
+def test_milp_fallback_when_lp_is_not_integral(monkeypatch):
+    import lgmot.solve.rounding as r
+
+    class Fake:
+        status = 0
+
+        def __init__(self, n):
+            self.x = np.full(n, 0.5)
+
+    monkeypatch.setattr(r, "linprog", lambda c, **kw: Fake(len(c)))
+    edges = np.array([[0, 2], [1, 2], [1, 3]])
+    probs = np.array([0.9, 0.85, 0.8])
+    assert round_flow(4, edges, probs, "exact").tolist() == [True, False, True]
+
+
+def test_exact_equals_whole_graph_milp_on_a_larger_graph():
+    # the sub-graph decomposition must give the optimum of the problem over all edges
+    import scipy.sparse as sp
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    rng = np.random.default_rng(7)
+    n = 600
+    u = rng.integers(0, n - 1, 3000)
+    v = u + rng.integers(1, 15, 3000)
+    keep = v < n
+    edges = np.unique(np.c_[u[keep], v[keep]], axis=0)
+    probs = rng.random(len(edges)) ** 0.5
+    m = len(edges)
+    a = sp.vstack([sp.csr_matrix((np.ones(m), (edges[:, 0], np.arange(m))), shape=(n, m)),
+                   sp.csr_matrix((np.ones(m), (edges[:, 1], np.arange(m))), shape=(n, m))])
+    ref = milp(1 - 2 * probs, constraints=LinearConstraint(a, -np.inf, 1), integrality=np.ones(m),
+               bounds=Bounds(0, 1))
+    x = round_flow(n, edges, probs, "exact")
+    assert is_flow_feasible(n, edges, x)
+    assert flow_objective(probs, x) == pytest.approx(ref.fun, abs=1e-6)
