@@ -112,11 +112,12 @@ class Stitcher:
     def _assign(self, labels: np.ndarray, matched_lab: np.ndarray, matched_id: np.ndarray) -> np.ndarray:
         """Track IDs for labels given in emission order; unmatched labels get fresh IDs."""
         uniq, first, inv = np.unique(labels, return_index=True, return_inverse=True)
-        pos = np.searchsorted(matched_lab, uniq)
-        pos_c = np.minimum(pos, max(len(matched_lab) - 1, 0))
-        is_matched = (pos < len(matched_lab)) & (matched_lab[pos_c] == uniq) if len(matched_lab) else np.zeros(len(uniq), bool)
         out = np.empty(len(uniq), np.int64)
-        out[is_matched] = matched_id[pos_c[is_matched]]
+        is_matched = np.zeros(len(uniq), bool)
+        if len(matched_lab):
+            pos = np.minimum(np.searchsorted(matched_lab, uniq), len(matched_lab) - 1)
+            is_matched = matched_lab[pos] == uniq
+            out[is_matched] = matched_id[pos[is_matched]]
         fresh = np.flatnonzero(~is_matched)
         fresh = fresh[np.argsort(first[fresh], kind="stable")]  # numbered by first emitted row
         out[fresh] = self._next_id + np.arange(len(fresh))
