@@ -21,13 +21,19 @@ from .schema import DET_COLUMNS, GT_COLUMNS, TRACK_COLUMNS, empty, typed
 ALLOWED_COLUMNS = (6, 7, 8, 9, 10)
 
 
-def _parse_rows(path: Path, min_cols: int = 6, seq_length: int | None = None) -> tuple[np.ndarray, int]:
-    """Parse a MOT text file into a float array (rows x ncols). Checks every row; errors name the line."""
+def _parse_table(path: Path, min_cols: int = 6, seq_length: int | None = None) -> tuple[np.ndarray, int, np.ndarray]:
+    """Parse a MOT text file into ``(rows x ncols float array, ncols, 1-based line number of each row)``.
+
+    Checks every row; errors name the file and line.
+    """
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark
     except OSError as e:
         raise InputError(path, f"cannot read file ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "not a text file (cannot decode as UTF-8)") from None
     rows: list[list[float]] = []
+    linenos: list[int] = []
     ncols = None
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -50,31 +56,52 @@ def _parse_rows(path: Path, min_cols: int = 6, seq_length: int | None = None) ->
                 raise InputError(path, f"column {i + 1} is not a number: {f!r}", lineno) from None
             vals.append(v)
         frame, w, h = vals[0], vals[4], vals[5]
-        if math.isnan(frame) or frame != int(frame) or frame < 1:
+        if not math.isfinite(frame) or frame != int(frame) or frame < 1:
             raise InputError(path, f"frame must be a positive integer, found {fields[0]!r}", lineno)
         if seq_length is not None and frame > seq_length:
             raise InputError(path, f"frame {int(frame)} is outside the sequence (seqLength={seq_length})", lineno)
-        if any(math.isnan(v) or math.isinf(v) for v in vals[1:6]):
+        if not all(math.isfinite(v) for v in vals[1:6]):
             raise InputError(path, "id or box has a NaN or infinite value", lineno)
+        if vals[1] != int(vals[1]):
+            raise InputError(path, f"id must be an integer, found {fields[1]!r}", lineno)
         if not (w > 0 and h > 0):
             raise InputError(path, f"box width and height must be positive, found w={fields[4]} h={fields[5]}", lineno)
         rows.append(vals)
+        linenos.append(lineno)
     if not rows:
-        return np.zeros((0, 10)), 0
+        return np.zeros((0, 10)), 0, np.zeros(0, np.int64)
     arr = np.asarray(rows, dtype=np.float64)
-    return arr, arr.shape[1]
+    return arr, arr.shape[1], np.asarray(linenos, np.int64)
+
+
+def _parse_rows(path: Path, min_cols: int = 6, seq_length: int | None = None) -> tuple[np.ndarray, int]:
+    arr, ncols, _ = _parse_table(path, min_cols, seq_length)
+    return arr, ncols
+
+
+def _check_unique_ids(path: Path, arr: np.ndarray, linenos: np.ndarray, what: str) -> None:
+    """Raise at the first line that repeats an id already seen in the same frame."""
+    if len(arr) == 0:
+        return
+    key = arr[:, :2]
+    order = np.lexsort((linenos, key[:, 1], key[:, 0]))
+    k = key[order]
+    dup = np.flatnonzero((k[1:] == k[:-1]).all(axis=1))
+    if len(dup):
+        rows = order[dup + 1]
+        i = rows[np.argmin(linenos[rows])]
+        raise InputError(path, f"{what} id {int(arr[i, 1])} appears twice in frame {int(arr[i, 0])}", int(linenos[i]))
 
 
 def read_detections(path: str | Path, seq_length: int | None = None, min_score: float | None = None) -> pd.DataFrame:
     """Read a ``det.txt``. An empty file is legal and gives an empty table."""
     path = Path(path)
-    arr, ncols = _parse_rows(path, 6, seq_length)
+    arr, ncols, linenos = _parse_table(path, 6, seq_length)
     if ncols == 0:
         return empty(DET_COLUMNS)
     score = arr[:, 6] if ncols >= 7 else np.ones(len(arr))
     if np.isnan(score).any():
-        line = int(np.flatnonzero(np.isnan(score))[0]) + 1
-        raise InputError(path, "detection score is NaN", line)
+        raise InputError(path, "detection score is NaN", int(linenos[np.flatnonzero(np.isnan(score))[0]]))
     df = pd.DataFrame({"frame": arr[:, 0], "x": arr[:, 2] - 1, "y": arr[:, 3] - 1,
                        "w": arr[:, 4], "h": arr[:, 5], "score": score})
     df["det_id"] = np.arange(len(df))
@@ -84,33 +111,39 @@ def read_detections(path: str | Path, seq_length: int | None = None, min_score: 
     return df
 
 
-def read_gt(path: str | Path, seq_length: int | None = None) -> pd.DataFrame:
+def read_gt(path: str | Path, seq_length: int | None = None, unique_ids: bool = False) -> pd.DataFrame:
     """Read a ground-truth file of any flavour into GT_COLUMNS.
 
     MOT15 (10 columns, x/y/z world coordinates) has no class or visibility: class 1, visibility 1.
-    MOT16/17/20, DanceTrack and SportsMOT (9 columns) carry consider, class and visibility.
+    MOT16/17/20, DanceTrack and SportsMOT (9 columns) carry consider, class and visibility
+    (8 columns: consider and class). ``unique_ids`` rejects an id repeated within a frame.
     """
     path = Path(path)
-    arr, ncols = _parse_rows(path, 6, seq_length)
+    arr, ncols, linenos = _parse_table(path, 6, seq_length)
     if ncols == 0:
         return empty(GT_COLUMNS)
+    if unique_ids:
+        _check_unique_ids(path, arr, linenos, "track")
     n = len(arr)
     consider = arr[:, 6] if ncols >= 7 else np.ones(n)
-    if ncols == 9:
-        cls, vis = arr[:, 7], arr[:, 8]
-    else:
-        cls, vis = np.ones(n), np.ones(n)
+    cls = arr[:, 7] if ncols in (8, 9) else np.ones(n)
+    vis = arr[:, 8] if ncols == 9 else np.ones(n)
+    if ncols in (8, 9) and (np.isnan(cls).any() or (cls != np.round(cls)).any()):
+        bad = np.flatnonzero(np.isnan(cls) | (cls != np.round(cls)))[0]
+        raise InputError(path, f"class (column 8) must be an integer, found {arr[bad, 7]:g}", int(linenos[bad]))
     df = pd.DataFrame({"frame": arr[:, 0], "id": arr[:, 1], "x": arr[:, 2] - 1, "y": arr[:, 3] - 1,
                        "w": arr[:, 4], "h": arr[:, 5], "consider": consider, "cls": cls, "vis": vis})
     return typed(df, GT_COLUMNS).sort_values(["frame", "id"], kind="stable").reset_index(drop=True)
 
 
-def read_results(path: str | Path, seq_length: int | None = None) -> pd.DataFrame:
-    """Read a tracker result file into TRACK_COLUMNS."""
+def read_results(path: str | Path, seq_length: int | None = None, unique_ids: bool = False) -> pd.DataFrame:
+    """Read a tracker result file into TRACK_COLUMNS. ``unique_ids`` rejects an id repeated within a frame."""
     path = Path(path)
-    arr, ncols = _parse_rows(path, 6, seq_length)
+    arr, ncols, linenos = _parse_table(path, 6, seq_length)
     if ncols == 0:
         return empty(TRACK_COLUMNS)
+    if unique_ids:
+        _check_unique_ids(path, arr, linenos, "track")
     score = arr[:, 6] if ncols >= 7 else np.ones(len(arr))
     df = pd.DataFrame({"frame": arr[:, 0], "id": arr[:, 1], "x": arr[:, 2] - 1, "y": arr[:, 3] - 1,
                        "w": arr[:, 4], "h": arr[:, 5], "score": score})

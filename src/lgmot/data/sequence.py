@@ -9,6 +9,7 @@ Sources that are a sequence:
 from __future__ import annotations
 
 import configparser
+import math
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -46,9 +47,11 @@ def read_seqinfo(path: str | Path) -> SeqInfo:
     """Parse ``seqinfo.ini``. A missing key or a bad value names the file (and the line if known)."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as e:
         raise InputError(path, f"cannot read seqinfo ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "not a text file (cannot decode as UTF-8)") from None
     cp = configparser.ConfigParser(interpolation=None)
     cp.optionxform = str  # keys are camelCase
     try:
@@ -74,9 +77,15 @@ def read_seqinfo(path: str | Path) -> SeqInfo:
     def num(key: str, kind):
         raw = sec[key].strip()
         try:
-            v = kind(float(raw)) if kind is int else float(raw)
+            v = float(raw)
         except ValueError:
             raise InputError(path, f"'{key}' is not a number: {raw!r}", lineof(key)) from None
+        if kind is int:
+            if not math.isfinite(v) or v != int(v):
+                raise InputError(path, f"'{key}' must be an integer, found {raw!r}", lineof(key))
+            v = int(v)
+        elif not math.isfinite(v):
+            raise InputError(path, f"'{key}' must be finite, found {raw!r}", lineof(key))
         if not v > 0:
             raise InputError(path, f"'{key}' must be positive, found {raw}", lineof(key))
         return v
@@ -228,6 +237,8 @@ class Sequence:
     def image_path(self, frame: int) -> Path:
         if not self._images:
             raise InputError(self.root, "sequence has no image files")
+        if not 1 <= frame <= len(self._images):
+            raise InputError(self.root, f"frame {frame} is outside the {len(self._images)} images")
         return self._images[frame - 1]
 
     def frames(self, start: int = 1) -> Iterator[tuple[int, np.ndarray]]:
