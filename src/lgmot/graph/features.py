@@ -1,0 +1,65 @@
+"""Edge features fed to the MPN (A.5)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .edges import app_distance
+from .tracklets import Tracklets
+
+BASE_FEATURES = (
+    "secs_time_dists",
+    "norm_feet_x_dists",
+    "norm_feet_y_dists",
+    "bb_height_dists",
+    "bb_width_dists",
+    "emb_dists",
+)
+MOTION_FEATURE = "motion_giou"
+INDICATOR_FEATURE = "app_missing"
+
+
+def feature_names(use_motion: bool, appearance_indicator: bool) -> tuple[str, ...]:
+    """Column names of :func:`edge_features` in order."""
+    return (BASE_FEATURES + ((MOTION_FEATURE,) if use_motion else ())
+            + ((INDICATOR_FEATURE,) if appearance_indicator else ()))
+
+
+def edge_features(
+    t: Tracklets,
+    edges: np.ndarray,
+    fps: float,
+    edge_sim: str = "l2",
+    motion_giou: np.ndarray | None = None,
+    appearance_indicator: bool = True,
+    emb_dist: np.ndarray | None = None,
+) -> np.ndarray:
+    """(E,F) float32 features of edges u -> v, columns as :func:`feature_names`.
+
+    ``emb_dists`` is 0 when either endpoint has no appearance (with or without the indicator
+    column, which is then 1). ``motion_giou`` (E,) adds the motion column when given.
+    ``emb_dist`` may pass precomputed ``edge_sim`` distances.
+    """
+    if fps <= 0:
+        raise ValueError("fps must be > 0")
+    u, v = edges[:, 0], edges[:, 1]
+    eb, sb = t.end_box[u], t.start_box[v]
+    h_mean = (sb[:, 3] + eb[:, 3]) / 2.0
+    dfeet = t.start_feet[v] - t.end_feet[u]
+    if emb_dist is None:
+        emb_dist = app_distance(t.app, edges, edge_sim)
+    missing = ~(t.has_app[u] & t.has_app[v])
+    cols = [
+        (t.start_frame[v] - t.end_frame[u]) / float(fps),
+        dfeet[:, 0] / h_mean,
+        dfeet[:, 1] / h_mean,
+        np.log(sb[:, 3] / eb[:, 3]),
+        np.log(sb[:, 2] / eb[:, 2]),
+        np.where(missing, 0.0, emb_dist),
+    ]
+    if motion_giou is not None:
+        cols.append(np.asarray(motion_giou, np.float64))
+    if appearance_indicator:
+        cols.append(missing.astype(np.float64))
+    if edges.shape[0] == 0:
+        return np.zeros((0, len(cols)), dtype=np.float32)
+    return np.stack(cols, axis=1).astype(np.float32)
