@@ -1,0 +1,133 @@
+"""MOT15 train (11 sequences, SORT's public Faster R-CNN detections): peer trackers side by side.
+
+Runs every peer of ``benchmarks/peers.py`` with its library defaults on every sequence, writes
+``<out>/<peer>/<seq>.txt``, scores each folder with ``lgmot.evaluate`` (TrackEval, no preprocessing:
+MOT15 has no distractor classes) and writes one table (COMBINED over the sequences) as
+``<table>.csv`` and ``<table>.md``.
+
+    python benchmarks/mot15_peers.py [--data DIR] [--out DIR] [--table PATH] [--peers A,B]
+                                     [--lgmot-results DIR [--lgmot-name NAME] [--lgmot-fps FPS]]
+
+Other scripts add rows with ``score_results(name, results_dir)`` and ``write_table(rows, path)``.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from peers import PEERS, available, run_peer  # noqa: E402
+
+from lgmot.data import Sequence, write_results  # noqa: E402
+from lgmot.data.layouts import read_seqmap  # noqa: E402
+from lgmot.data.motio import atomic_write_text  # noqa: E402
+from lgmot.evaluate import COMBINED, evaluate  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path("/work/shared/data/mot15_train")
+TABLE_COLUMNS = ["tracker", "HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW", "assoc_FPS"]
+
+
+def sequences(data: Path = DATA) -> list[Sequence]:
+    names = read_seqmap(data / "seqmap.txt") if (data / "seqmap.txt").is_file() else \
+        sorted(p.name for p in data.iterdir() if (p / "gt").is_dir())
+    return [Sequence.from_path(data / n) for n in names]
+
+
+def run_peer_on(name: str, seqs: list[Sequence], out: Path) -> tuple[int, float]:
+    """Track every sequence with ``name`` into ``out/<seq>.txt``; returns (frames, update seconds)."""
+    frames, seconds = 0, 0.0
+    for s in seqs:
+        i = s.info
+        tracks, sec = run_peer(name, s.detections, i.fps, i.width, i.height, i.length)
+        write_results(out / f"{s.name}.txt", tracks)
+        frames += i.length
+        seconds += sec
+    return frames, seconds
+
+
+def score_results(name: str, results_dir: str | Path, data: str | Path = DATA,
+                  assoc_fps: float | None = None) -> dict:
+    """One table row for the ``<seq>.txt`` files in ``results_dir``: TrackEval's COMBINED over the
+    sequences of ``data/seqmap.txt`` (every sequence must have a result file)."""
+    data = Path(data)
+    seqmap = data / "seqmap.txt"
+    df = evaluate(data, results_dir, seqmap=seqmap if seqmap.is_file() else None, preproc=False)
+    c = df.loc[COMBINED]
+    return {"tracker": name, "HOTA": c.HOTA, "DetA": c.DetA, "AssA": c.AssA, "MOTA": c.MOTA,
+            "IDF1": c.IDF1, "IDSW": int(c.IDSW), "assoc_FPS": math.nan if assoc_fps is None else assoc_fps}
+
+
+def _md(df: pd.DataFrame) -> str:
+    def cell(col: str, v) -> str:
+        if isinstance(v, str):
+            return v
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "-"
+        if col == "IDSW":
+            return str(int(v))
+        if col == "assoc_FPS":
+            return f"{v:,.0f}"
+        return f"{v:.1f}"
+
+    lines = ["| " + " | ".join(df.columns) + " |",
+             "|" + "|".join("---" if c == "tracker" else "---:" for c in df.columns) + "|"]
+    for _, r in df.iterrows():
+        lines.append("| " + " | ".join(cell(c, r[c]) for c in df.columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(rows: list[dict], path: str | Path, note: str = "") -> tuple[Path, Path]:
+    """Write ``rows`` (dicts with TABLE_COLUMNS) as ``path`` with suffix .csv and .md; ``note`` goes
+    under the markdown table."""
+    path = Path(path)
+    df = pd.DataFrame(rows).reindex(columns=TABLE_COLUMNS)
+    csv, md = path.with_suffix(".csv"), path.with_suffix(".md")
+    atomic_write_text(csv, df.to_csv(index=False, float_format="%.4f"))
+    atomic_write_text(md, _md(df) + (f"\n{note.strip()}\n" if note else ""))
+    return csv, md
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=DATA, help="MOT15 train root (<seq>/det/det.txt, gt, seqinfo)")
+    ap.add_argument("--out", type=Path, default=ROOT / "runs" / "mot15_peers", help="tracker result folders")
+    ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_peers.csv")
+    ap.add_argument("--peers", default=",".join(PEERS), help="comma-separated peer names")
+    ap.add_argument("--lgmot-results", type=Path, help="folder of lgmot <seq>.txt results to score as a row")
+    ap.add_argument("--lgmot-name", default="lgmot")
+    ap.add_argument("--lgmot-fps", type=float, help="lgmot association FPS to show in its row")
+    args = ap.parse_args(argv)
+
+    seqs = sequences(args.data)
+    total = sum(s.info.length for s in seqs)
+    rows = []
+    for name in [n.strip() for n in args.peers.split(",") if n.strip()]:
+        if not available(name):
+            print(f"skip {name}: library not installed (pip install '.[peers]')", file=sys.stderr)
+            continue
+        frames, sec = run_peer_on(name, seqs, args.out / name)
+        row = score_results(name, args.out / name, args.data, frames / sec)
+        rows.append(row)
+        print(f"{name:20s} HOTA {row['HOTA']:5.1f} IDF1 {row['IDF1']:5.1f} MOTA {row['MOTA']:5.1f} "
+              f"IDSW {row['IDSW']:4d}  {row['assoc_FPS']:7.0f} FPS", flush=True)
+    if args.lgmot_results is not None:
+        row = score_results(args.lgmot_name, args.lgmot_results, args.data, args.lgmot_fps)
+        rows.append(row)
+        print(f"{args.lgmot_name:20s} HOTA {row['HOTA']:5.1f} IDF1 {row['IDF1']:5.1f}", flush=True)
+    note = (f"MOT15 train, {len(seqs)} sequences, {total} frames, SORT's public Faster R-CNN detections; "
+            "TrackEval COMBINED, no preprocessing. Peers use their library defaults (frame rate passed where "
+            "the constructor takes it; ReID and camera-motion compensation off). assoc_FPS = total frames / "
+            "total seconds inside the trackers' update loop (input building and file writing excluded).")
+    csv, md = write_table(rows, args.table, note)
+    print(f"wrote {csv} and {md}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
