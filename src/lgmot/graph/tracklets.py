@@ -62,7 +62,8 @@ class Tracklets:
             if flag.any():
                 raise ValueError("has_app is set but no appearance was given")
         else:
-            app_arr = np.asarray(app, dtype=np.float32).reshape(m, -1)
+            app_arr = np.asarray(app, dtype=np.float32)
+            app_arr = app_arr.reshape(m, app_arr.shape[-1] if app_arr.ndim == 2 else -1)
             flag = np.ones(m, dtype=bool) if has_app is None else np.asarray(has_app, bool).reshape(m)
             app_arr = np.where(flag[:, None], app_arr, np.float32(0))
         gt = np.full(m, -1, np.int64) if gt_ids is None else np.asarray(gt_ids, np.int64).reshape(m)

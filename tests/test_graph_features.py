@@ -1,0 +1,56 @@
+import math
+
+import numpy as np
+import pytest
+
+from lgmot.graph import Tracklets, edge_features, feature_names
+
+
+def _pair(has_v=True, app_v=(0.0, 2.0)):
+    # u: frame 5 box (10,20,4,8) -> feet (12,28); v: frame 8 box (13,26,6,12) -> feet (16,38)
+    return Tracklets.from_detections([5, 8], [[10, 20, 4, 8], [13, 26, 6, 12]],
+                                     np.array([[1.0, 0.0], app_v], np.float32), [True, has_v])
+
+
+def test_every_feature_by_hand():
+    t = _pair()
+    f = edge_features(t, np.array([[0, 1]]), fps=30.0, edge_sim="l2", appearance_indicator=False)
+    assert f.dtype == np.float32 and f.shape == (1, 6)
+    expected = [
+        3 / 30,             # secs_time_dists
+        4 / 10,             # feet x: (16 - 12) / mean height (8 + 12) / 2
+        10 / 10,            # feet y: (38 - 28) / 10
+        math.log(12 / 8),   # bb_height_dists
+        math.log(6 / 4),    # bb_width_dists
+        math.sqrt(5),       # |(1,0) - (0,2)|
+    ]
+    np.testing.assert_allclose(f[0], expected, rtol=1e-6)
+
+
+def test_cos_motion_and_indicator_columns():
+    t = _pair(app_v=(3.0, 0.0))
+    f = edge_features(t, np.array([[0, 1]]), 30.0, "cos", motion_giou=np.array([0.25]))
+    assert f.shape == (1, 8)
+    np.testing.assert_allclose(f[0, 5:], [2 - 1.0, 0.25, 0.0], atol=1e-6)
+    t = _pair(app_v=(0.0, 3.0))
+    np.testing.assert_allclose(edge_features(t, np.array([[0, 1]]), 30.0, "cos")[0, 5], 2.0, atol=1e-6)
+
+
+def test_missing_appearance_sets_indicator_and_zero_distance():
+    t = _pair(has_v=False)
+    f = edge_features(t, np.array([[0, 1]]), 25.0)
+    assert f.shape == (1, 7)
+    assert f[0, 5] == 0.0 and f[0, 6] == 1.0
+    f = edge_features(t, np.array([[0, 1]]), 25.0, appearance_indicator=False)
+    assert f.shape == (1, 6) and f[0, 5] == 0.0
+
+
+def test_names_and_empty():
+    assert feature_names(True, True) == ("secs_time_dists", "norm_feet_x_dists", "norm_feet_y_dists",
+                                         "bb_height_dists", "bb_width_dists", "emb_dists",
+                                         "motion_giou", "app_missing")
+    assert feature_names(False, False)[-1] == "emb_dists"
+    f = edge_features(_pair(), np.zeros((0, 2), np.int64), 30.0, motion_giou=np.zeros(0))
+    assert f.shape == (0, 8) and f.dtype == np.float32
+    with pytest.raises(ValueError):
+        edge_features(_pair(), np.array([[0, 1]]), 0.0)
