@@ -87,7 +87,8 @@ def instance_description(look: Look, act: str) -> Description:
 
 def scene_description(cfg: SynthConfig) -> Description:
     n = cfg.n_people
-    crowd = "crowded" if n >= 24 else "sparse" if n <= 4 else "moderate"
+    # The density knob or a large head count makes a crowd, whichever says so.
+    crowd = "crowded" if (cfg.density >= 1.5 or n >= 24) else "sparse" if n <= 4 else "moderate"
     attrs = {"camera": cfg.camera, "viewpoint": cfg.viewpoint, "time": cfg.lighting, "blur": cfg.blur > 0,
              "crowd": crowd, "background": cfg.background}
     return Description(text=scene_sentence(attrs), attributes=attrs, provenance="synthetic")

@@ -1,7 +1,7 @@
 """Detections derived from the GT with a known recall, precision, jitter and score distribution.
 
 Expectations by construction (measured against GT rows with ``vis >= det_min_vis`` by IoU >= 0.5):
-- each such GT box is detected with probability ``det_recall`` (no other GT box is detected);
+- a random ``det_recall`` share of such GT boxes is detected (no other GT box is detected);
 - a detected box is jittered but keeps IoU >= 0.55 with its GT box;
 - false positives are ``(1 - p) / p`` times the true positives (p = ``det_precision``), placed where
   they overlap every GT box of their frame with IoU < 0.4, so they never match.
@@ -79,7 +79,8 @@ def make_detections(gt: pd.DataFrame, cfg: SynthConfig, cam: Camera, z_range: tu
     """A DET_COLUMNS table from a GT table (GT_COLUMNS, 0-based boxes) following ``cfg.det_*``."""
     gt = typed(gt, GT_COLUMNS)
     visible = gt[gt.vis >= cfg.det_min_vis]
-    hit = rng.random(len(visible)) < cfg.det_recall
+    # Exactly round(recall * n) hits at random: the sequence's recall is the configured one, not a draw.
+    hit = rng.permutation(len(visible)) < round(cfg.det_recall * len(visible))
     tp = visible[hit]
     tp_boxes = _jitter(tp[["x", "y", "w", "h"]].to_numpy(np.float64), cfg.det_jitter, rng)
     tp_score = rng.beta(*cfg.tp_score, len(tp))
