@@ -1,5 +1,4 @@
 import math
-import dataclasses
 
 import cv2
 import numpy as np
