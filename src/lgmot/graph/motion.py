@@ -66,7 +66,10 @@ class LinearMotion:
 
     def edge_giou(self, t: Tracklets, edges: np.ndarray) -> np.ndarray:
         """(E,) motion GIoU of edges u -> v (A.7), NaN replaced by -2, clamped to [-2, 1]."""
-        u, v = edges[:, 0], edges[:, 1]
+        out = np.full(edges.shape[0], -2.0)
+        # an endpoint without motion makes the GIoU NaN (-> -2): only score the others
+        ok = ~np.isnan(self.fwd_vel[edges[:, 0], 0]) & ~np.isnan(self.bwd_vel[edges[:, 1], 0])
+        u, v = edges[ok, 0], edges[ok, 1]
         delta = (t.start_frame[v] - t.end_frame[u]).astype(np.float64)
         m = np.minimum(delta / 2.0, float(self.horizon))
         # both predictions land on the same frame (the midpoint of the gap, or the horizon)
@@ -79,8 +82,8 @@ class LinearMotion:
         if one.any():
             g[one] = 0.5 * (giou(pu[one], self.start_c[v[one]], "cxcywh")
                             + giou(pv[one], self.end_c[u[one]], "cxcywh"))
-        g = np.nan_to_num(g, nan=-2.0)
-        return np.clip(g, -2.0, 1.0)
+        out[ok] = np.nan_to_num(g, nan=-2.0)
+        return np.clip(out, -2.0, 1.0)
 
 
 def fit_linear_motion(
