@@ -4,11 +4,13 @@ None of these weights ship in any wheel; each class fails with a one-line :class
 naming the missing weights file or the package to install.
 
 - :class:`TorchreidEncoder`: torchreid models (OSNet ...) from a torchreid model-zoo ``.pth``.
-- :class:`FastReIDEncoder`: a fast-reid model exported to TorchScript (``.pt``/``.ts``) or ONNX.
+- :class:`FastReIDEncoder`: a fast-reid model exported to TorchScript (``.pt``/``.ts``), torch.export
+  (``.pt2``) or ONNX.
 - :class:`OpenClipEncoder`: the image tower of an open_clip model from a local checkpoint.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +63,8 @@ class TorchreidEncoder(TorchImageEncoder):
 
 
 class FastReIDEncoder(TorchImageEncoder):
-    """A fast-reid export: TorchScript (``.pt``, ``.ts``) or ONNX (``.onnx``).
+    """A fast-reid export: TorchScript (``.pt``, ``.ts``), torch.export (``.pt2``, with a dynamic
+    batch dimension) or ONNX (``.onnx``).
 
     fast-reid's exported graphs normalise inside, so by default the input is the RGB crop with
     0..255 values (as fast-reid's ``tools/deploy`` scripts feed it); set ``mean``/``std``/``scale``
@@ -80,18 +83,27 @@ class FastReIDEncoder(TorchImageEncoder):
         self._onnx = None
         if suffix == ".onnx":
             self._onnx = self._open_onnx(self.weights_path)
+        elif suffix == ".pt2":
+            import torch
+
+            try:
+                self.model = torch.export.load(str(self.weights_path)).module()
+            except Exception as e:
+                raise InputError(self.weights_path, f"not a torch.export archive ({type(e).__name__})") from None
         elif suffix in TORCHSCRIPT_EXTS:
             import torch
 
             try:
-                self.model = torch.jit.load(str(self.weights_path), map_location="cpu")
+                with warnings.catch_warnings():  # torch >= 2.10 marks TorchScript deprecated
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    self.model = torch.jit.load(str(self.weights_path), map_location="cpu")
             except Exception as e:
                 raise InputError(self.weights_path, f"not a TorchScript archive ({type(e).__name__}); a "
                                                     "fast-reid .pth checkpoint must be exported first") from None
             self.model.eval()
         else:
-            raise InputError(self.weights_path, f"unsupported fast-reid file type {suffix!r}; "
-                                                "use a TorchScript (.pt, .ts) or ONNX (.onnx) export")
+            raise InputError(self.weights_path, f"unsupported fast-reid file type {suffix!r}; use a "
+                                                "TorchScript (.pt, .ts), torch.export (.pt2) or ONNX export")
         self.dim = self._infer_dim()
         self.name = f"fastreid-{self.weights_path.stem}-{self._tag()}"
 
