@@ -93,9 +93,9 @@ def reciprocal_topk(edges: np.ndarray, scores: np.ndarray, n_nodes: int, k: int)
     # one unique int64 key per (node, incident edge): node first, then score rank
     key = np.concatenate([edges[:, 0], edges[:, 1]]).astype(np.int64) * e + np.concatenate([score_rank, score_rank])
     order = np.argsort(key)
-    node_sorted = key[order] // e
-    group_start = np.searchsorted(node_sorted, node_sorted, side="left")
-    in_topk = (np.arange(2 * e) - group_start) < k
+    degree = np.bincount(edges.ravel(), minlength=n_nodes)
+    group_start = np.cumsum(degree) - degree
+    in_topk = (np.arange(2 * e) - group_start[key[order] // e]) < k
     hits = np.bincount(order[in_topk] % e, minlength=e)
     return hits == 2
 
