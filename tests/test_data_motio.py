@@ -175,3 +175,21 @@ def test_detections_round_trip(tmp_path):
 def test_atomic_write_bytes(tmp_path):
     motio.atomic_write_bytes(tmp_path / "a" / "b.bin", b"\x00\x01")
     assert (tmp_path / "a" / "b.bin").read_bytes() == b"\x00\x01"
+
+
+def test_fast_and_line_parsers_agree(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 200
+    a = np.column_stack([rng.integers(1, 50, n), np.arange(n), rng.uniform(-5, 500, n).round(3),
+                         rng.uniform(0, 300, n).round(2), rng.uniform(1, 80, n).round(3), rng.uniform(1, 90, n),
+                         rng.integers(0, 2, n), rng.integers(1, 13, n), rng.uniform(0, 1, n).round(2)])
+    fast = tmp_path / "fast.txt"
+    np.savetxt(fast, a, fmt=["%d", "%d", "%.3f", "%.2f", "%.3f", "%.17g", "%d", "%d", "%.2f"], delimiter=", ")
+    slow = tmp_path / "slow.txt"  # whitespace separated and a comment: only the line parser reads it
+    slow.write_text("# c\n" + fast.read_text().replace(", ", " "))
+    assert motio._parse_fast(fast.read_text(), 6, None) is not None
+    assert motio._parse_fast(slow.read_text(), 6, None) is None
+    pd.testing.assert_frame_equal(motio.read_gt(fast), motio.read_gt(slow))
+    arr, ncols, lines = motio._parse_table(fast, 6, None)
+    assert ncols == 9 and lines.tolist() == list(range(1, n + 1))
+    np.testing.assert_array_equal(arr, motio._parse_table(slow, 6, None)[0])

@@ -204,3 +204,17 @@ def test_cli_errors_are_one_line(hand, tmp_path):
     assert r.exit_code == 2 and "--benchmark" in r.output
     r = runner.invoke(app, ["eval", "--gt", str(gt), "--results", str(res), "--allow-missing", "--preproc"])
     assert r.exit_code == 0 and "75.00" in r.output
+
+
+def test_val_half_gt_file(tmp_path):
+    from lgmot.data.layouts import write_half_gt
+
+    d = tmp_path / "gt" / "MOT17-02-FRCNN"
+    put(d / "gt" / "gt.txt", "".join(f"{f},1,{10 + f},10,20,40,1,1,1\n" for f in range(1, 11)))
+    seqinfo(d, 10)
+    write_half_gt(d)  # frames 7..10 renumbered 1..4
+    # the result covers the val half only, numbered from 1, and misses its last frame
+    put(tmp_path / "res" / "MOT17-02-FRCNN.txt", "".join(f"{f},5,{16 + f},10,20,40,1,-1,-1,-1\n" for f in range(1, 4)))
+    df = evaluate(tmp_path / "gt", tmp_path / "res", gt_file="gt_val_half.txt", preproc=True)
+    r = df.loc["MOT17-02-FRCNN"]
+    assert (r.GT_Dets, r.CLR_TP, r.CLR_FN, r.CLR_FP) == (4, 3, 1, 0) and r.MOTA == pytest.approx(75.0)

@@ -96,14 +96,6 @@ def _write_results(path: Path, tr: pd.DataFrame) -> None:
     motio.atomic_write_text(path, buf.getvalue())
 
 
-def _seq_length(seq: GTSeq, gt: pd.DataFrame, res: pd.DataFrame | None) -> tuple[int, bool]:
-    ini = seq.seq_dir / "seqinfo.ini"
-    if ini.is_file():
-        return read_seqinfo(ini).length, True
-    frames = [int(t.frame.max()) for t in (gt, res) if t is not None and len(t)]
-    return max(frames + [1]), False
-
-
 def _row(res: dict) -> dict[str, float | int]:
     h, c, i, n = res["HOTA"], res["CLEAR"], res["Identity"], res["Count"]
     row: dict[str, float | int] = {}
@@ -161,14 +153,13 @@ def evaluate(gt_root: str | Path, results_dir: str | Path, seqmap: str | Path | 
             rpath = _result_path(results_dir, n)
             if rpath is None and not allow_missing:
                 raise InputError(results_dir / f"{n}.txt", f"no result file for sequence '{n}', which has GT")
-            # read once without the length check when the length must be inferred from the files
-            gt = motio.read_gt(seq.gt_path, unique_ids=True)
-            res = motio.read_results(rpath, unique_ids=True) if rpath is not None else None
-            length, from_ini = _seq_length(seq, gt, res)
-            if from_ini:
-                gt = motio.read_gt(seq.gt_path, length, unique_ids=True)
-                if rpath is not None:
-                    res = motio.read_results(rpath, length, unique_ids=True)
+            ini = seq.seq_dir / "seqinfo.ini"
+            known = read_seqinfo(ini).length if ini.is_file() else None
+            gt = motio.read_gt(seq.gt_path, known, unique_ids=True)
+            res = motio.read_results(rpath, known, unique_ids=True) if rpath is not None else None
+            # without seqinfo.ini (e.g. motmetrics' TUD files) the length is the last frame of either file
+            length = known if known is not None else max(
+                [int(t.frame.max()) for t in (gt, res) if t is not None and len(t)] + [1])
             lengths[n] = length
             _write_gt(t / "gt" / n / "gt" / "gt.txt", gt)
             motio.atomic_write_text(t / "gt" / n / "seqinfo.ini",
