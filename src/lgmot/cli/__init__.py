@@ -30,3 +30,4 @@ from . import version as _version  # noqa: E402,F401  (registers commands)
 from . import track  # noqa: E402,F401
 from . import train  # noqa: E402,F401
 from . import synth  # noqa: E402,F401
+from . import annotate  # noqa: E402,F401
