@@ -278,3 +278,20 @@ def test_gradient_reaches_every_parameter():
     emb_grad = mpn.level_embedding.weight.grad
     assert emb_grad[1].abs().sum() > 0 and emb_grad[[0, 2, 3]].abs().sum() == 0
     assert all(p.grad is None for p in model.mpn(0).parameters())
+
+
+def test_any_column_order_gives_the_same_per_edge_outputs():
+    """The canonical layout takes a fast path; a shuffled edge_index must give permuted outputs."""
+    torch.manual_seed(5)
+    model = HierarchicalMPN(replace(CFG, num_steps=3, num_class_steps=2)).double()
+    x, ei, attr = make_inputs(1, model.cfg, dtype=torch.float64)
+    attr2 = torch.cat([attr, attr])
+    perm = torch.randperm(ei.size(1), generator=torch.Generator().manual_seed(1))
+    a = model(1, x, ei, attr2)
+    b = model(1, x, ei[:, perm], attr2[perm])
+    for la, lb, ea, eb in zip(a.logits, b.logits, a.edge_embs, b.edge_embs):
+        torch.testing.assert_close(la[perm], lb)
+        torch.testing.assert_close(ea[perm], eb)
+    upd = model.mpn(1).node_update
+    h, e = torch.randn(5, 32, dtype=torch.float64), torch.randn(14, 16, dtype=torch.float64)
+    torch.testing.assert_close(upd(h, ei, e), upd(h, ei[:, perm], e[perm]))

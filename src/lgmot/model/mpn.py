@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
@@ -67,21 +68,34 @@ class TimeAwareNodeUpdate(MessagePassing):
         self.mlp_out = MLP([node_dim + edge_dim, *msg_dims])  # j later than i (future)
         self.combine = MLP([2 * self.msg_dim, node_dim])
 
-    def forward(self, h: Tensor, edge_index: Tensor, edge_emb: Tensor) -> Tensor:
-        future = edge_index[1] > edge_index[0]
-        return self.propagate(edge_index, h=h, e=edge_emb, future=future, size=(h.size(0), h.size(0)))
+    def forward(self, h: Tensor, edge_index: Tensor, edge_emb: Tensor, n_future: int | None = None) -> Tensor:
+        """``n_future``: the caller guarantees that the first ``n_future`` columns are exactly the
+        future edges (j > i), e.g. the symmetric layout's first half. Otherwise leave it None."""
+        if n_future is None:
+            # the aggregated result does not depend on the edge order, so sort future-first
+            edge_index, edge_emb, n_future = _future_first(edge_index, edge_emb)
+        return self.propagate(edge_index, h=h, e=edge_emb, n_future=n_future, size=(h.size(0), h.size(0)))
 
-    def message(self, h_j: Tensor, e: Tensor, future: Tensor) -> Tensor:
-        # [past | future] halves, so a single sum aggregation yields [agg_in, agg_out]
+    def message(self, h_j: Tensor, e: Tensor, n_future: int) -> Tensor:
+        # rows are [0 | future msg] then [past msg | 0], so one sum aggregation gives [agg_in, agg_out]
         inp = torch.cat([h_j, e], dim=1)
-        out = inp.new_zeros(inp.size(0), 2 * self.msg_dim)
-        past = ~future
-        out[past, : self.msg_dim] = self.mlp_in(inp[past])
-        out[future, self.msg_dim :] = self.mlp_out(inp[future])
-        return out
+        fut = F.pad(self.mlp_out(inp[:n_future]), (self.msg_dim, 0))
+        past = F.pad(self.mlp_in(inp[n_future:]), (0, self.msg_dim))
+        return torch.cat([fut, past], dim=0)
 
     def update(self, aggr_out: Tensor) -> Tensor:
         return self.combine(aggr_out)
+
+
+def _future_first(edge_index: Tensor, *edge_tensors: Tensor) -> tuple:
+    """Stable-permute columns so the future edges (edge_index[1] > edge_index[0]) come first.
+    Returns (edge_index, *edge_tensors, n_future); no copy when already in that order."""
+    future = edge_index[1] > edge_index[0]
+    n = int(future.sum())
+    if bool(future[:n].all()):
+        return (edge_index, *edge_tensors, n)
+    perm = torch.argsort((~future).to(torch.int8), stable=True)
+    return (edge_index[:, perm], *(t[perm] for t in edge_tensors), n)
 
 
 class MPN(nn.Module):
@@ -123,18 +137,25 @@ class MPN(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor, level: int,
                 has_app: Tensor | None = None) -> MPNOutput:
         x, edge_index, edge_attr, has_app = self._check_inputs(x, edge_index, edge_attr, level, has_app)
+        # Work in future-first column order (the symmetric layout already is) so the time-aware
+        # node update splits messages by slicing; outputs are returned in the caller's order.
+        sorted_index, edge_attr, order, n_future = _future_first(
+            edge_index, edge_attr, torch.arange(edge_index.size(1), device=edge_index.device))
+        restore = None if sorted_index is edge_index else torch.argsort(order)
         node_mid, h = self.encode_nodes(x, has_app)
         e0 = self.encode_edges(edge_attr, level)
         e = e0
-        src, dst = edge_index
+        src, dst = sorted_index
         out = MPNOutput(node_mid=node_mid)
         first_classified = self.cfg.num_steps - self.cfg.num_class_steps
         for step in range(self.cfg.num_steps):
-            e = self.edge_update(torch.cat([h[src], h[dst], e0, e], dim=1))  # h from before this step
-            h = self.node_update(h, edge_index, e)
+            # the edge update sees the node states from before this step's node update
+            e = self.edge_update(torch.cat([h.index_select(0, src), h.index_select(0, dst), e0, e], dim=1))
+            h = self.node_update(h, sorted_index, e, n_future)
             if step >= first_classified:
-                out.logits.append(self.classifier(e).squeeze(1))
-                out.edge_embs.append(e)
+                logit = self.classifier(e).squeeze(1)
+                out.logits.append(logit if restore is None else logit[restore])
+                out.edge_embs.append(e if restore is None else e[restore])
         return out
 
     def _check_inputs(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor, level: int,
