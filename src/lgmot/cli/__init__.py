@@ -29,5 +29,7 @@ from . import version as _version  # noqa: E402,F401  (registers commands)
 # Add each verb module here when it lands: from . import eval, track, synth, ...
 from . import track  # noqa: E402,F401
 from . import train  # noqa: E402,F401
+from . import demo  # noqa: E402,F401
+from . import eval  # noqa: E402,F401
 from . import synth  # noqa: E402,F401
 from . import annotate  # noqa: E402,F401

@@ -21,6 +21,7 @@ def track(
     split: Optional[str] = typer.Option(None, help="Named split of a dataset root (e.g. mot17-train)."),
     seqmap: Optional[Path] = typer.Option(None, help="Seqmap file selecting sequences of a dataset root."),
     oracle: bool = typer.Option(False, help="Score edges with GT identities (upper-bound diagnostic)."),
+    interpolate: Optional[bool] = typer.Option(None, "--interpolate/--no-interpolate", help="Fill gaps inside tracks (default: the config's)."),
     save_video: bool = typer.Option(False, help="Also write <out>/<seq>.mp4 with ids and trails."),
     appearance: bool = typer.Option(True, help="Compute appearance embeddings when frames exist."),
     cache_dir: Optional[Path] = typer.Option(None, help="Where to cache embeddings (default: <out>/cache)."),
@@ -35,6 +36,11 @@ def track(
         if cfg is None and oracle:
             cfg = load_config("lgmot")
         tracker, cfg = load_tracker(cfg, model, oracle)
+        if interpolate is not None:
+            from dataclasses import replace
+
+            cfg = replace(cfg, tracker=replace(cfg.tracker, interpolate=interpolate))
+            tracker.config = cfg
         seqs = resolve_sources(source, split, seqmap)
         for seq in seqs:
             t0 = time.perf_counter()

@@ -256,6 +256,17 @@ class Sequence:
         else:
             raise InputError(self.root, f"sequence {self.name} has no images or video")
 
+    def truncated(self, n_frames: int) -> "Sequence":
+        """The first ``n_frames`` frames only (detections and GT cut to match)."""
+        n = max(1, min(int(n_frames), self.info.length))
+        s = Sequence(replace(self.info, length=n), self.root, video=self.video,
+                     images=None if self._images is None else self._images[:n], det_path=self.det_path,
+                     gt_path=self.gt_path)
+        s.__dict__["detections"] = self.detections[self.detections.frame <= n].reset_index(drop=True)
+        if self.gt is not None:
+            s.__dict__["gt"] = self.gt[self.gt.frame <= n].reset_index(drop=True)
+        return s
+
     def with_detections(self, det_path: str | Path) -> "Sequence":
         s = Sequence(self.info, self.root, video=self.video, images=self._images, det_path=Path(det_path),
                      gt_path=self.gt_path)

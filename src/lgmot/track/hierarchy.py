@@ -22,6 +22,7 @@ def oracle_scorer(level: int, tracklets: Tracklets, graph: LevelGraph) -> np.nda
 
 
 def run_hierarchy(t0: Tracklets, cfg: TrackerConfig, fps: float, clip_start: int, scorer: EdgeScorer,
+                  appearance_indicator: bool = True,
                   on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None) -> np.ndarray:
     """Run every level on one clip; returns the final node label of each detection of ``t0``."""
     t = t0
@@ -29,7 +30,7 @@ def run_hierarchy(t0: Tracklets, cfg: TrackerConfig, fps: float, clip_start: int
         n = len(t.start_frame)
         if n <= 1:
             break
-        g = build_level(t, level, cfg, fps, clip_start)
+        g = build_level(t, level, cfg, fps, clip_start, appearance_indicator=appearance_indicator)
         if len(g.edges) == 0:
             labels = np.arange(n, dtype=np.int64)
         else:

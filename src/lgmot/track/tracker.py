@@ -81,7 +81,7 @@ class Tracker:
                                            app=None if app is None else np.nan_to_num(app[sl]).astype(np.float32),
                                            has_app=None if has_app is None else has_app[sl],
                                            gt_ids=None if gid is None else gid[sl])
-            labels = run_hierarchy(t0, cfg, fps, start, self.scorer)
+            labels = run_hierarchy(t0, cfg, fps, start, self.scorer, self.config.model.appearance_indicator)
             stitcher.add(pd.DataFrame({"det_id": np.arange(lo, hi), "frame": frames[sl], "label": labels}))
         assigned = stitcher.result().set_index("det_id")["id"]
         tracks = pd.DataFrame({"frame": frames, "id": assigned.reindex(np.arange(len(dets))).to_numpy(),

@@ -37,7 +37,7 @@ def attach_language(ts: TrainSequence, seq: Sequence, text_encoder) -> None:
 
 def make_validator(cfg: Config, inputs: list, gt_root_seqs: list[Sequence]):
     """``validate(model) -> metrics`` tracking ``inputs`` (SequenceInputs) and scoring with TrackEval."""
-    from ..evaluate import evaluate_sequences
+    from ..evaluate.sequences import evaluate_sequences
     from ..track import Tracker
     from ..track.run import track_sequence
 
