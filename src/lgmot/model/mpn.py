@@ -168,7 +168,8 @@ class MPN(nn.Module):
             raise ValueError(f"edge_index must be (2, 2E), got {tuple(edge_index.shape)}")
         m = edge_index.size(1)
         if edge_attr.dim() != 2 or edge_attr.size(1) != self.edge_in_dim:
-            raise ValueError(f"edge_attr must have {self.edge_in_dim} columns at this level, got {tuple(edge_attr.shape)}")
+            raise ValueError(f"edge_attr must have {self.edge_in_dim} columns at this level, "
+                             f"got {tuple(edge_attr.shape)}")
         if edge_attr.size(0) * 2 == m and m > 0:
             edge_attr = torch.cat([edge_attr, edge_attr], dim=0)
         elif edge_attr.size(0) != m:
