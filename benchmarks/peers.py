@@ -83,9 +83,10 @@ def make_tracker(peer: Peer, fps: float, params: dict | None = None):
         # boxmot annotates frame_rate as int and scales its buffers by frame_rate / 30
         kwargs["frame_rate"] = float(fps) if peer.library == "trackers" else int(round(fps))
     kwargs.update(params or {})
+    cls = _load_class(peer)
     if peer.library == "boxmot":
-        _quiet_boxmot()
-    return _load_class(peer)(**kwargs)
+        _quiet_boxmot()  # after the import, which sets the level
+    return cls(**kwargs)
 
 
 def _quiet_boxmot() -> None:
