@@ -15,6 +15,7 @@ from ..config import Config
 from ..data.schema import TRACK_COLUMNS, empty
 from ..graph import Tracklets
 from ..solve import Stitcher, clip_ranges, drop_short, interpolate
+from .tensors import single_thread
 from .hierarchy import EdgeScorer, oracle_scorer, run_hierarchy
 
 
@@ -30,8 +31,8 @@ class ModelScorer:
         from .tensors import graph_tensors
         from ..solve import undirected_probs
 
-        x, edge_index, edge_attr, has_app = graph_tensors(tracklets, graph)
-        with torch.no_grad():
+        x, edge_index, edge_attr, has_app = graph_tensors(tracklets, graph, self.model.cfg.node_in_dim)
+        with torch.no_grad(), single_thread():
             out = self.model(level, x, edge_index, edge_attr, has_app)
         return undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
 

@@ -19,9 +19,9 @@ import torch
 
 from ..config import Config
 from ..graph import build_level, edge_labels, merge
-from ..model import HierarchicalMPN, focal_loss, isg_loss, spg_loss
+from ..model import HierarchicalMPN, focal_loss, isg_loss, save_model, spg_loss
 from ..solve import components, round_flow, undirected_probs
-from ..track.tensors import graph_tensors
+from ..track.tensors import graph_tensors, single_thread
 from .dataset import Clip, TrainSequence, make_clips
 from .distributed import DistContext
 from .state import load_state, save_state
@@ -55,17 +55,17 @@ def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> Cl
             continue
         y = torch.as_tensor(edge_labels(t, g.edges), dtype=torch.float32)
         y2 = torch.cat([y, y])
-        x, ei, ea, has = graph_tensors(t, g)
+        x, ei, ea, has = graph_tensors(t, g, cfg.model.node_in_dim)
         out = model(level, x, ei, ea, has)
         lvl = torch.zeros(())
         for k, logits in enumerate(out.logits):
             f = focal_loss(logits, y2, gamma=tr.focal_gamma)
             lvl = lvl + f
-            focal_sum += float(f)
+            focal_sum += float(f.detach())
             if scene is not None:
                 s = spg_loss(out.edge_embs[k], scene)
                 lvl = lvl + tr.spg_weight * s
-                spg_sum += float(s)
+                spg_sum += float(s.detach())
         if level == 0 and tr.isg_weight > 0 and seq.inst_emb:
             gid = t.gt_id
             mask = np.array([int(i) in seq.inst_emb for i in gid])
@@ -73,7 +73,7 @@ def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> Cl
                 target = torch.as_tensor(np.stack([seq.inst_emb[int(i)] for i in gid[mask]]), dtype=torch.float32)
                 s = isg_loss(out.node_mid[torch.as_tensor(mask)], target)
                 lvl = lvl + tr.isg_weight * s
-                isg_sum += float(s)
+                isg_sum += float(s.detach())
         total = total + lvl
         n_edges += len(g.edges)
         with torch.no_grad():  # the next level is built from the model's own rounded predictions
@@ -144,9 +144,10 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
             depth = min(cfg.tracker.depth, 1 + it // tr.depth_pretrain_iteration)
             model.train()
             opt.zero_grad(set_to_none=True)
-            losses = [clip_loss(model, clips[i], cfg, depth) for i in batch]
-            loss = torch.stack([l.total for l in losses]).mean()
-            loss.backward()
+            with single_thread():
+                losses = [clip_loss(model, clips[i], cfg, depth) for i in batch]
+                loss = torch.stack([l.total for l in losses]).mean()
+                loss.backward()
             if distributed:
                 distributed.sync_grads(model)
             opt.step()
@@ -178,7 +179,10 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
                 if m.get("IDF1", -1) > state["best_idf1"]:
                     state["best_idf1"] = float(m["IDF1"])
                     save_state(best_ck, model, opt, state, cfg)
+                    save_model(run_dir / "model.safetensors", model, cfg)
             save_state(last_ck, model, opt, state, cfg)
+            if validate is None:
+                save_model(run_dir / "model.safetensors", model, cfg)
         if stop:
             break
     bar(None, None)
