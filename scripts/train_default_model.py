@@ -17,29 +17,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from lgmot.config import preset
 from lgmot.data import load_sequence
 from lgmot.train import train
 from lgmot.train.prepare import prepare_train_sequence
-
-MOT15_TRAIN = ["ADL-Rundle-6", "ADL-Rundle-8", "ETH-Bahnhof", "ETH-Pedcross2", "ETH-Sunnyday", "KITTI-13",
-               "KITTI-17", "PETS09-S2L1", "TUD-Campus", "TUD-Stadtmitte", "Venice-2"]
-
-
-def recipe(epochs: int = 6, depth_every: int = 40, seed: int = 42, language: bool = True):
-    cfg = preset("lgmot")
-    tr = replace(cfg.train, epochs=epochs, depth_pretrain_iteration=depth_every, seed=seed,
-                 isg_weight=1.0 if language else 0.0, spg_weight=1.0 if language else 0.0)
-    return replace(cfg, name="lgmot-mot15", train=tr)
-
-
-def sequence_paths(data: Path, names: list[str]) -> list[Path]:
-    """MOT15 train folders; PETS09-S2L1 from its video folder when present (for appearance)."""
-    out = []
-    for n in names:
-        video = data / "pets09_s2l1"
-        out.append(video if n == "PETS09-S2L1" and (video / "vtest.avi").exists() else data / "mot15_train" / n)
-    return out
+from lgmot.train.recipes import MOT15_TRAIN, cpu_recipe, mot15_paths
 
 
 def main() -> None:
@@ -53,7 +34,8 @@ def main() -> None:
     ap.add_argument("--max-iterations", type=int, default=None)
     ap.add_argument("--resume", action="store_true")
     a = ap.parse_args()
-    cfg = recipe(a.epochs, a.depth_every, a.seed, not a.no_language)
+    lang = 0.0 if a.no_language else 1.0
+    cfg = cpu_recipe(a.epochs, a.depth_every, a.seed, lang, lang, name="lgmot-mot15")
     t0 = time.perf_counter()
     enc = None
     if not a.no_language:
@@ -61,7 +43,7 @@ def main() -> None:
 
         enc = load_text_encoder(cfg.train.text_encoder)
     seqs = [prepare_train_sequence(load_sequence(p), cfg, "public", True, a.out / "cache", False, enc)
-            for p in sequence_paths(a.data, MOT15_TRAIN)]
+            for p in mot15_paths(a.data, MOT15_TRAIN)]
     t_prep = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = train(cfg, seqs, a.out, resume=a.resume, max_iterations=a.max_iterations, progress=True)

@@ -1,0 +1,98 @@
+"""lgmot on MOT15 train by leave-sequences-out cross-validation, against peer trackers, one table.
+
+For each of the 3 folds of ``lgmot.train.recipes.MOT15_FOLDS`` a model is trained (the CPU recipe
+of the shipped model) on the other 8 sequences only, then tracks the fold's held-out sequences
+from their public Faster R-CNN detections. The 11 result files are scored together with TrackEval,
+and the peer trackers of ``benchmarks/peers.py`` run on the same detections in the same process
+(``mot15_peers.main``), so the table compares like with like.
+
+    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 6] [--seed 42] [--no-language]
+
+Writes ``runs/mot15_cv/`` (models, results) and ``benchmarks/results/mot15_cv.{csv,md,json}``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from lgmot.data import load_sequence  # noqa: E402
+from lgmot.track import Tracker  # noqa: E402
+from lgmot.track.run import prepare_inputs, track_sequence, write_sequence_results  # noqa: E402
+from lgmot.train import train  # noqa: E402
+from lgmot.train.prepare import prepare_train_sequence  # noqa: E402
+from lgmot.train.recipes import MOT15_FOLDS, MOT15_TRAIN, cpu_recipe, mot15_paths  # noqa: E402
+
+
+def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed: int, language: bool,
+             enc, log) -> tuple[float, int]:
+    held = MOT15_FOLDS[k]
+    train_names = [n for n in MOT15_TRAIN if n not in held]
+    lang = 1.0 if language else 0.0
+    cfg = cpu_recipe(epochs, depth_every, seed, lang, lang, name=f"lgmot-mot15-fold{k + 1}")
+    run = out / f"fold{k + 1}"
+    cache = out / "cache"
+    seqs = [prepare_train_sequence(load_sequence(p), cfg, "public", True, cache, False, enc)
+            for p in mot15_paths(data, train_names)]
+    t0 = time.perf_counter()
+    res = train(cfg, seqs, run, progress=False)
+    log(f"fold {k + 1}: trained on {len(train_names)} sequences, {res.iterations} iterations, "
+        f"{time.perf_counter() - t0:.0f}s")
+    from lgmot.model import load_model
+
+    model, mcfg = load_model(run / "model.safetensors")
+    tracker = Tracker(mcfg, model)
+    assoc_s, frames = 0.0, 0
+    for p in mot15_paths(data, held):
+        seq = load_sequence(p)
+        # public detections, no appearance (MOT15 has no images; PETS is scored the same way as the others)
+        inp = prepare_inputs(seq, "public", appearance=False, progress=False)
+        t0 = time.perf_counter()
+        tracks = track_sequence(tracker, inp)
+        assoc_s += time.perf_counter() - t0
+        frames += seq.info.length
+        write_sequence_results(out / "results", seq, tracks)
+    return assoc_s, frames
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--out", type=Path, default=ROOT / "runs" / "mot15_cv")
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--depth-every", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--no-language", action="store_true")
+    ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_cv.csv")
+    a = ap.parse_args()
+    enc = None
+    if not a.no_language:
+        from lgmot.language import load_text_encoder
+
+        enc = load_text_encoder("minilm")
+    t_all = time.perf_counter()
+    assoc_s, frames = 0.0, 0
+    for k in range(len(MOT15_FOLDS)):
+        s, f = run_fold(k, a.data, a.out, a.epochs, a.depth_every, a.seed, not a.no_language, enc, print)
+        assoc_s += s
+        frames += f
+    fps = frames / assoc_s
+    name = "lgmot (3-fold CV)" + ("" if not a.no_language else ", no language")
+    import mot15_peers
+
+    mot15_peers.main(["--data", str(a.data / "mot15_train"), "--table", str(a.table),
+                      "--lgmot-results", str(a.out / "results"), "--lgmot-name", name, "--lgmot-fps", f"{fps:.1f}"])
+    meta = {"epochs": a.epochs, "depth_every": a.depth_every, "seed": a.seed, "language": not a.no_language,
+            "folds": [list(f) for f in MOT15_FOLDS], "lgmot_assoc_fps": round(fps, 1),
+            "total_seconds": round(time.perf_counter() - t_all, 1)}
+    a.table.with_suffix(".json").write_text(json.dumps(meta, indent=2))
+    print(json.dumps(meta))
+
+
+if __name__ == "__main__":
+    main()
