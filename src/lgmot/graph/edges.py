@@ -78,6 +78,36 @@ def candidate_edges(start_frame, end_frame, frames_per_window: int, clip_start: 
     return np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
 
 
+def _radix_argsort(keys: np.ndarray, bits: int) -> np.ndarray:
+    """Stable argsort of non-negative integer ``keys`` below ``2**bits``.
+
+    LSD radix sort on 16-bit digits: numpy's stable sort of uint16 is a counting sort, so each
+    pass is linear; digits that are the same for every key are skipped. Small inputs use
+    ``np.argsort(kind='stable')`` directly (same order).
+    """
+    n = keys.shape[0]
+    if n < 4096:
+        return np.argsort(keys, kind="stable")
+    keys = keys.astype(np.uint64, copy=False)
+    perm = None
+    for shift in range(0, bits, 16):
+        digit = ((keys >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.uint16)
+        if digit.min() == digit.max():
+            continue
+        if perm is None:
+            perm = np.argsort(digit, kind="stable")
+        else:
+            perm = perm[np.argsort(digit[perm], kind="stable")]
+    return np.arange(n, dtype=np.int64) if perm is None else perm.astype(np.int64, copy=False)
+
+
+def _float_order_keys(s: np.ndarray) -> np.ndarray:
+    """uint64 keys with the order of the float64 values ``s`` (no NaN; -0.0 counts as 0.0)."""
+    b = np.where(s == 0.0, 0.0, s).astype(np.float64).view(np.uint64)
+    neg = (b >> np.uint64(63)).astype(bool)
+    return np.where(neg, ~b, b | np.uint64(1 << 63))
+
+
 def reciprocal_topk(edges: np.ndarray, scores: np.ndarray, n_nodes: int, k: int) -> np.ndarray:
     """(E,) bool: edge is among the ``k`` lowest-score incident edges of both endpoints.
 
@@ -88,15 +118,16 @@ def reciprocal_topk(edges: np.ndarray, scores: np.ndarray, n_nodes: int, k: int)
         return np.zeros(0, dtype=bool)
     s = np.asarray(scores, np.float64)
     s = np.where(np.isnan(s), np.inf, s)
-    score_rank = np.empty(e, dtype=np.int64)
-    score_rank[np.argsort(s, kind="stable")] = np.arange(e, dtype=np.int64)
-    # one unique int64 key per (node, incident edge): node first, then score rank
-    key = np.concatenate([edges[:, 0], edges[:, 1]]).astype(np.int64) * e + np.concatenate([score_rank, score_rank])
-    order = np.argsort(key)
-    degree = np.bincount(edges.ravel(), minlength=n_nodes)
+    # edges by (score, position) with one stable sort; then both endpoint entries of every edge,
+    # stably by node: each node's incident edges end up contiguous and in (score, position) order
+    by_score = _radix_argsort(_float_order_keys(s), 64)
+    nodes = edges[by_score].reshape(-1)  # u0, v0, u1, v1, ... in score order
+    node_bits = max(1, int(n_nodes - 1).bit_length())
+    srt = _radix_argsort(nodes, node_bits)
+    degree = np.bincount(nodes, minlength=n_nodes)
     group_start = np.cumsum(degree) - degree
-    in_topk = (np.arange(2 * e) - group_start[key[order] // e]) < k
-    hits = np.bincount(order[in_topk] % e, minlength=e)
+    in_topk = (np.arange(2 * e) - np.repeat(group_start, degree)) < k
+    hits = np.bincount(by_score[srt[in_topk] >> 1], minlength=e)
     return hits == 2
 
 

@@ -120,6 +120,11 @@ class MPN(nn.Module):
         """-> (node_mid (N,128), h0 (N,32))."""
         if self.cfg.zero_nodes:
             mid = self.node_mlp1(torch.zeros_like(x))
+        elif has_app is not None and not torch.is_grad_enabled() and not bool(has_app.any()):
+            # inference without any appearance: every row is the learned missing vector, so
+            # skip node_mlp1 on N zero rows (same values; training keeps the general path so
+            # node_mlp1 still receives its zero gradients)
+            mid = self.missing_mid.to(x.dtype).unsqueeze(0).expand(x.size(0), -1)
         elif has_app is None:
             mid = self.node_mlp1(x)
         else:

@@ -38,6 +38,7 @@ def graph_tensors(tracklets, graph, node_dim: int | None = None
     if node_dim is not None and x.shape[1] != node_dim:
         if x.shape[1] != 0:
             raise ValueError(f"appearance has {x.shape[1]} dims but the model expects {node_dim}")
-        x = torch.zeros((x.shape[0], node_dim))
+        # a broadcast view, not an (N, D) allocation: the model never writes to x
+        x = torch.zeros((1, 1)).expand(x.shape[0], node_dim)
     has_app = torch.as_tensor(np.asarray(tracklets.has_app, dtype=bool))
     return x, edge_index, edge_attr, has_app

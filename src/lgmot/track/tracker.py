@@ -32,7 +32,7 @@ class ModelScorer:
         from ..solve import undirected_probs
 
         x, edge_index, edge_attr, has_app = graph_tensors(tracklets, graph, self.model.cfg.node_in_dim)
-        with torch.no_grad(), single_thread():
+        with torch.inference_mode(), single_thread():
             out = self.model(level, x, edge_index, edge_attr, has_app)
         return undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
 
