@@ -36,7 +36,17 @@ class DistContext:
         return model
 
     def sync_grads(self, model: torch.nn.Module) -> None:
-        for p in model.parameters():
+        params = list(model.parameters())
+        if not params:
+            return
+        # A parameter no rank used this iteration (e.g. the upper levels during depth pre-training)
+        # keeps ``grad=None`` so Adam skips it, as in a single process; zero grads would still move
+        # it through weight decay and the moment estimates.
+        used = torch.tensor([float(p.grad is not None) for p in params], device=params[0].device)
+        dist.all_reduce(used, op=dist.ReduceOp.SUM)
+        for p, n in zip(params, used.tolist()):
+            if n == 0:
+                continue
             if p.grad is None:  # a level this rank did not reach: contribute zeros
                 p.grad = torch.zeros_like(p)
             dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)

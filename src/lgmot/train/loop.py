@@ -135,6 +135,8 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
     for epoch in range(start_epoch, tr.epochs):
         # the permutation depends only on (seed, epoch), so a resumed run sees the same order
         order = np.random.default_rng([tr.seed, epoch]).permutation(len(clips))
+        if world > 1:  # pad (repeating the first clips) so every rank runs the same number of batches
+            order = np.resize(order, len(order) + (-len(order)) % world)
         order = order[rank::world]
         first_batch = it - epoch * iters_per_epoch  # >0 when resuming mid-epoch
         for b in range(max(first_batch, 0), iters_per_epoch):
@@ -152,7 +154,7 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
                 distributed.sync_grads(model)
             opt.step()
             it += 1
-            row = {"iteration": it, "epoch": epoch, "depth": depth, "loss": float(loss),
+            row = {"iteration": it, "epoch": epoch, "depth": depth, "loss": float(loss.detach()),
                    "focal": float(np.mean([l.focal for l in losses])), "isg": float(np.mean([l.isg for l in losses])),
                    "spg": float(np.mean([l.spg for l in losses])), "seconds": time.perf_counter() - t_start}
             if rank == 0:
