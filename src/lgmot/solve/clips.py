@@ -44,6 +44,10 @@ class Stitcher:
     frames of each clip are emitted. Only the latest clip is kept in memory.
     """
 
+    #: above this many (left id x right label) cells the matching is solved per connected
+    #: group of overlapping tracks instead of on one dense matrix (bounded memory)
+    max_dense_cells = 4_000_000
+
     def __init__(self, keep_output: bool = True) -> None:
         self.keep_output = keep_output
         self._prev_det = np.zeros(0, np.int64)  # latest clip's detections (sorted) ...
@@ -101,11 +105,11 @@ class Stitcher:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         left_ids, li = np.unique(self._prev_id[ip], return_inverse=True)
         right_labs, ri = np.unique(label[ic], return_inverse=True)
-        shared = np.zeros((len(left_ids), len(right_labs)), np.int64)
-        np.add.at(shared, (li, ri), 1)
-        r, c = linear_sum_assignment(-shared)
-        ok = shared[r, c] > 0
-        lab, gid = right_labs[c[ok]], left_ids[r[ok]]
+        if len(left_ids) * len(right_labs) <= self.max_dense_cells:
+            r, c = _assign_max_shared(li, ri, len(left_ids), len(right_labs))
+        else:
+            r, c = _assign_max_shared_sparse(li, ri, len(left_ids), len(right_labs))
+        lab, gid = right_labs[c], left_ids[r]
         srt = np.argsort(lab)
         return lab[srt], gid[srt]
 
@@ -123,6 +127,48 @@ class Stitcher:
         out[fresh] = self._next_id + np.arange(len(fresh))
         self._next_id += len(fresh)
         return out[inv].astype(np.int64)
+
+
+def _assign_max_shared(li: np.ndarray, ri: np.ndarray, n_left: int, n_right: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hungarian assignment maximising shared detections; pairs sharing none are dropped."""
+    shared = np.zeros((n_left, n_right), np.int64)
+    np.add.at(shared, (li, ri), 1)
+    r, c = linear_sum_assignment(-shared)
+    ok = shared[r, c] > 0
+    return r[ok], c[ok]
+
+
+def _assign_max_shared_sparse(li: np.ndarray, ri: np.ndarray, n_left: int, n_right: int
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """Same optimum as :func:`_assign_max_shared` without the dense (left x right) matrix.
+
+    Only pairs that share a detection can be matched, so the assignment splits over the
+    connected groups of the (left id, right label) sharing graph; each group is solved densely.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    pairs, counts = np.unique(np.stack([li, ri], axis=1), axis=0, return_counts=True)
+    pl, pr = pairs[:, 0], pairs[:, 1]
+    g = sp.coo_matrix((np.ones(len(pl), np.int8), (pl, n_left + pr)), shape=(n_left + n_right,) * 2)
+    _, comp = connected_components(g, directed=False)
+    pc = comp[pl]
+    order = np.argsort(pc, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, pc[order][1:] != pc[order][:-1], True])
+    rows, cols = [], []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        sel = order[a:b]
+        ul, il = np.unique(pl[sel], return_inverse=True)
+        ur, ir = np.unique(pr[sel], return_inverse=True)
+        w = np.zeros((len(ul), len(ur)), np.int64)
+        w[il, ir] = counts[sel]
+        r, c = linear_sum_assignment(-w)
+        ok = w[r, c] > 0
+        rows.append(ul[r[ok]])
+        cols.append(ur[c[ok]])
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(rows), np.concatenate(cols)
 
 
 def stitch(clip_labels: list[pd.DataFrame]) -> pd.DataFrame:
