@@ -153,10 +153,17 @@ class MPN(nn.Module):
         src, dst = sorted_index
         out = MPNOutput(node_mid=node_mid)
         first_classified = self.cfg.num_steps - self.cfg.num_class_steps
+        # Inference uses an algebraically identical, cheaper form (see _InferenceSteps); training
+        # keeps the literal one so its numerics and gradients do not change.
+        fast = None if torch.is_grad_enabled() else _InferenceSteps(self, e0, src, dst, n_future)
         for step in range(self.cfg.num_steps):
             # the edge update sees the node states from before this step's node update
-            e = self.edge_update(torch.cat([h.index_select(0, src), h.index_select(0, dst), e0, e], dim=1))
-            h = self.node_update(h, sorted_index, e, n_future)
+            if fast is None:
+                e = self.edge_update(torch.cat([h.index_select(0, src), h.index_select(0, dst), e0, e], dim=1))
+                h = self.node_update(h, sorted_index, e, n_future)
+            else:
+                e = fast.edge_update(h, e)
+                h = fast.node_update(h, e)
             if step >= first_classified:
                 logit = self.classifier(e).squeeze(1)
                 out.logits.append(logit if restore is None else logit[restore])
@@ -182,6 +189,62 @@ class MPN(nn.Module):
         if has_app is not None and has_app.shape != (x.size(0),):
             raise ValueError(f"has_app must be ({x.size(0)},), got {tuple(has_app.shape)}")
         return x, edge_index.long(), edge_attr.to(x.dtype), has_app
+
+
+class _InferenceSteps:
+    """The message-passing step without concatenations, for inference (no autograd).
+
+    The first Linear of ``edge_update`` acts on ``[h_src, h_dst, e0, e]``; split by input block,
+    ``W [h_src, h_dst, e0, e] + b = (h W_s)[src] + (h W_d)[dst] + (e0 W_0 + b) + e W_e``: the node
+    terms are computed once per node instead of once per edge and the ``e0`` term once per
+    forward. The same split applies to the message MLPs' first Linear on ``[h_j, e]``, and the
+    two message halves are summed into their own columns directly (no zero padding). Same
+    arithmetic up to float rounding order (about 1e-7 relative in float32); about half the
+    multiply-adds of the literal form.
+    """
+
+    def __init__(self, mpn: "MPN", e0: Tensor, src: Tensor, dst: Tensor, n_future: int):
+        nd = mpn.cfg.node_enc_dims[-1]
+        lin = mpn.edge_update[0]
+        w = lin.weight
+        self.w_src, self.w_dst, self.w_e = w[:, :nd], w[:, nd:2 * nd], w[:, 2 * nd + e0.size(1):]
+        self.e0_term = F.linear(e0, w[:, 2 * nd:2 * nd + e0.size(1)], lin.bias)
+        self.edge_rest = list(mpn.edge_update)[1:]
+        self.src, self.dst, self.nf = src, dst, n_future
+        upd = mpn.node_update
+        self.msg = upd.msg_dim
+        self.combine = upd.combine
+        self.fut_dst, self.past_dst = dst[:n_future], dst[n_future:]
+        self.fut_src, self.past_src = src[:n_future], src[n_future:]
+        self.mlps = []
+        for mlp in (upd.mlp_out, upd.mlp_in):  # future (first n_future columns), then past
+            first = mlp[0]
+            self.mlps.append((first.weight[:, :nd], first.weight[:, nd:], first.bias, list(mlp)[1:]))
+
+    def edge_update(self, h: Tensor, e: Tensor) -> Tensor:
+        pre = torch.addmm(self.e0_term, e, self.w_e.t())
+        pre += F.linear(h, self.w_src).index_select(0, self.src)
+        pre += F.linear(h, self.w_dst).index_select(0, self.dst)
+        return _run(self.edge_rest, pre)
+
+    def node_update(self, h: Tensor, e: Tensor) -> Tensor:
+        aggs = []
+        parts = ((slice(0, self.nf), self.fut_dst, self.fut_src), (slice(self.nf, None), self.past_dst, self.past_src))
+        for (w_h, w_e, b, rest), (rows, j, i) in zip(self.mlps, parts):
+            agg = h.new_zeros((h.size(0), self.msg))
+            if j.numel():
+                pre = F.linear(e[rows], w_e, b)
+                pre += F.linear(h, w_h).index_select(0, j)
+                agg.index_add_(0, i, _run(rest, pre))
+            aggs.append(agg)
+        return self.combine(torch.cat([aggs[1], aggs[0]], dim=1))  # [sum over past, sum over future]
+
+
+def _run(layers: list, x: Tensor) -> Tensor:
+    """Apply Linear/ReLU layers, ReLU in place (inference only: nothing keeps the input)."""
+    for m in layers:
+        x = torch.relu_(x) if isinstance(m, nn.ReLU) else m(x)
+    return x
 
 
 class HierarchicalMPN(nn.Module):
