@@ -252,7 +252,10 @@ class Sequence:
                     raise InputError(p, "cannot read image")
                 yield i, img
         elif self.video is not None:
-            yield from iter_video(self.video, start)
+            for f, img in iter_video(self.video, start):
+                if f > self.info.length:  # a truncated sequence, or a video longer than its seqinfo
+                    break
+                yield f, img
         else:
             raise InputError(self.root, f"sequence {self.name} has no images or video")
 
