@@ -50,7 +50,8 @@ class GTSeq:
 def find_gt(gt_root: str | Path, gt_file: str = "gt.txt") -> dict[str, GTSeq]:
     """Sequences with GT under ``gt_root``: ``<seq>/gt/<gt_file>`` or ``<seq>/<gt_file>``.
 
-    ``gt_root`` may also be a single sequence folder.
+    ``gt_root`` may also be a single sequence folder. A sequence is named by its ``seqinfo.ini``
+    (as ``lgmot track`` names result files), else by its folder.
     """
     root = Path(gt_root)
     if not root.is_dir():
@@ -59,14 +60,21 @@ def find_gt(gt_root: str | Path, gt_file: str = "gt.txt") -> dict[str, GTSeq]:
     def gt_of(d: Path) -> Path | None:
         return next((p for p in (d / "gt" / gt_file, d / gt_file) if p.is_file()), None)
 
+    def name_of(d: Path) -> str:
+        # the name lgmot track writes results under: seqinfo.ini's name, else the folder's
+        ini = d / "seqinfo.ini"
+        return read_seqinfo(ini).name if ini.is_file() else d.name
+
     own = gt_of(root) if (root / "gt").is_dir() else None
     if own is not None:
-        return {root.name: GTSeq(root.name, own, root)}
+        n = name_of(root)
+        return {n: GTSeq(n, own, root)}
     out = {}
     for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         g = gt_of(d)
         if g is not None:
-            out[d.name] = GTSeq(d.name, g, d)
+            n = name_of(d)
+            out[n] = GTSeq(n, g, d)
     return out
 
 
