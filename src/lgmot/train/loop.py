@@ -68,7 +68,9 @@ def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> Cl
                 spg_sum += float(s.detach())
         if level == 0 and tr.isg_weight > 0 and seq.inst_emb:
             gid = t.gt_id
-            mask = np.array([int(i) in seq.inst_emb for i in gid])
+            # only nodes with appearance: ISG shapes the per-instance appearance feature, and nodes
+            # without images all share one learned input that carries no instance information
+            mask = np.array([int(i) in seq.inst_emb for i in gid]) & np.asarray(t.has_app, bool)
             if mask.any():
                 target = torch.as_tensor(np.stack([seq.inst_emb[int(i)] for i in gid[mask]]), dtype=torch.float32)
                 s = isg_loss(out.node_mid[torch.as_tensor(mask)], target)
