@@ -283,7 +283,7 @@ def test_fastreid_exports(tmp_path, name, save):
 
 
 def test_embed_config():
-    assert EmbedConfig().encoder == "mobilenetv2" and EmbedConfig().crop_size == (224, 224)
+    assert EmbedConfig().encoder == "mobilenetv2" and EmbedConfig().crop_size == (128, 64)
     with pytest.raises(ValueError, match="unknown encoder"):
         make_encoder(EmbedConfig("resnet"))
     with pytest.raises(InputError, match="no weights file given"):
