@@ -28,7 +28,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, default=Path("runs/default"))
     ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--depth-every", type=int, default=100)
+    ap.add_argument("--depth-every", type=int, default=25)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-language", action="store_true")
     ap.add_argument("--max-iterations", type=int, default=None)

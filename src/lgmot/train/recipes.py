@@ -25,7 +25,7 @@ MOT15_FOLDS = (
 )
 
 
-def cpu_recipe(epochs: int = 4, depth_every: int = 100, seed: int = 42, isg: float = 1.0, spg: float = 1.0,
+def cpu_recipe(epochs: int = 4, depth_every: int = 25, seed: int = 42, isg: float = 1.0, spg: float = 1.0,
                base: str = "lgmot", name: str = "lgmot-cpu", lr: float = 3e-3, batch_size: int = 2) -> Config:
     cfg = preset(base)
     tr = replace(cfg.train, epochs=epochs, depth_pretrain_iteration=depth_every, seed=seed,
