@@ -10,18 +10,16 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from .. import __version__
 from ..config import Config
+from ..data.motio import atomic_write_bytes
 
 OPT = "__optim__/"
 
 
 def save_state(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: dict, cfg: Config) -> None:
-    import os
-    import tempfile
-
     tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
     osd = opt.state_dict()
     for idx, st in osd["state"].items():
@@ -34,17 +32,7 @@ def save_state(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, s
         "train_state": json.dumps(state),
         "optim_param_groups": json.dumps(osd["param_groups"]),
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, save(tensors, metadata=meta))
 
 
 def read_metadata(path: Path) -> dict:
