@@ -13,3 +13,14 @@ class InputError(ValueError):
         self.reason = message
         where = "" if path is None else (f"{path}:{line}: " if line is not None else f"{path}: ")
         super().__init__(f"{where}{message}")
+
+
+def read_user_text(path: str | Path, what: str = "file") -> str:
+    """Read a user's text file (UTF-8, a byte-order mark tolerated); failures are one-line InputErrors."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise InputError(path, f"cannot read {what} ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "not a text file (cannot decode as UTF-8)") from None

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, read_user_text
 from . import motio
 from .sequence import IMAGE_EXTS, VIDEO_EXTS, read_seqinfo
 
@@ -86,12 +86,7 @@ SPLITS: dict[str, Split] = _build_splits()
 def read_seqmap(path: str | Path) -> list[str]:
     """Sequence names of a seqmap: an optional ``name`` header, then one name per line (first CSV field)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise InputError(path, f"cannot read seqmap ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "not a text file (cannot decode as UTF-8)") from None
+    text = read_user_text(path, "seqmap")
     names: list[str] = []
     seen: dict[str, int] = {}
     first = True

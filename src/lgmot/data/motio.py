@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, read_user_text
 from .schema import DET_COLUMNS, GT_COLUMNS, TRACK_COLUMNS, empty, typed
 
 ALLOWED_COLUMNS = (6, 7, 8, 9, 10)
@@ -28,12 +28,7 @@ def _parse_table(path: Path, min_cols: int = 6, seq_length: int | None = None) -
 
     Checks every row; errors name the file and line.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark
-    except OSError as e:
-        raise InputError(path, f"cannot read file ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "not a text file (cannot decode as UTF-8)") from None
+    text = read_user_text(path, "file")
     fast = _parse_fast(text, min_cols, seq_length)
     if fast is not None:
         return fast

@@ -18,7 +18,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, read_user_text
 from . import motio
 from .schema import DET_COLUMNS, GT_COLUMNS, empty
 
@@ -46,12 +46,7 @@ class SeqInfo:
 def read_seqinfo(path: str | Path) -> SeqInfo:
     """Parse ``seqinfo.ini``. A missing key or a bad value names the file (and the line if known)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise InputError(path, f"cannot read seqinfo ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "not a text file (cannot decode as UTF-8)") from None
+    text = read_user_text(path, "seqinfo")
     cp = configparser.ConfigParser(interpolation=None)
     cp.optionxform = str  # keys are camelCase
     try:

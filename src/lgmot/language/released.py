@@ -35,7 +35,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import InputError
+from ..errors import InputError, read_user_text
 from .annotations import Description, SequenceAnnotations
 
 _SEQ_KEYS = ("sequence", "seq", "seqname", "sequencename", "video", "videoname", "videoid", "vid", "name")
@@ -85,12 +85,7 @@ def fold_mot17_name(name: str) -> str:
 
 def _records(path: Path) -> list[tuple[dict[str, Any], str]]:
     """Flat records with a 'where' label for errors."""
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise InputError(path, f"cannot read annotations ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "not a text file (cannot decode as UTF-8)") from None
+    raw = read_user_text(path, "annotations")
     suffix = path.suffix.lower()
     if suffix == ".csv" or suffix == ".tsv":
         dialect = "excel-tab" if suffix == ".tsv" else "excel"
