@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import shutil
 import sys
-import zlib
 from dataclasses import replace
 
 import cv2
 import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from lgmot.cli import app
@@ -18,6 +16,8 @@ from lgmot.data import load_sequence
 from lgmot.data.motio import read_results
 from lgmot.language import FILENAME
 from lgmot.synth import make_sequence
+
+from helpers import HashTextEncoder
 
 
 @pytest.fixture(scope="module")
@@ -89,16 +89,6 @@ def test_save_video_writes_one_frame_per_image(seq_root, tmp_path):
     assert n == 30 and shape == (240, 320, 3)
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left behind
 
-
-class HashTextEncoder:
-    """A deterministic stand-in for MiniLM (384-d, L2-normalised): no weights needed."""
-
-    name, dim = "hash", 384
-
-    def encode(self, texts):
-        rows = [np.random.default_rng(zlib.crc32(t.encode())).standard_normal(self.dim) for t in texts]
-        x = torch.as_tensor(np.stack(rows), dtype=torch.float32)
-        return x / x.norm(dim=1, keepdim=True)
 
 
 def test_model_trained_with_language_tracks_without_text(seq_root, tmp_path, monkeypatch):

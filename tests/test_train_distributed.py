@@ -8,27 +8,16 @@ from __future__ import annotations
 import json
 import os
 import socket
-from dataclasses import replace
 from pathlib import Path
 
 import torch
 import torch.multiprocessing as mp
 from safetensors.torch import load_file, save_file
 
-from lgmot.config import Config, TrackerConfig, preset
 from lgmot.model import HierarchicalMPN
 
+from helpers import tiny_config
 
-def tiny_config() -> Config:
-    lv = (2, 4, 8)
-    base = preset("lgmot")
-    return replace(
-        base, name="tiny",
-        tracker=TrackerConfig(frames_per_graph=8, frames_per_level=lv, pruning=("geometry", "motion_005", "motion_005"),
-                              motion_max_length=lv[:2], motion_pred_length=lv[:2], use_motion=(False, True, True)),
-        model=replace(base.model, node_in_dim=16, depth=3, num_steps=3, num_class_steps=2),
-        train=replace(base.train, epochs=2, batch_size=2, depth_pretrain_iteration=3, train_frame_overlap=4,
-                      isg_weight=0.0, spg_weight=0.0))
 
 
 def free_port() -> int:
@@ -45,7 +34,7 @@ def worker(rank: int, world: int, port: int, roots: list[str], run_dir: str, out
     from lgmot.train.distributed import DistContext
     from lgmot.train.prepare import prepare_train_sequence
 
-    cfg = tiny_config()
+    cfg = tiny_config(num_steps=3, num_class_steps=2, isg_weight=0.0, spg_weight=0.0)
     seqs = [prepare_train_sequence(load_sequence(r), cfg, "gt", appearance=False) for r in roots]
     seen, models = [], []
     clip_loss, net = loop.clip_loss, loop.HierarchicalMPN
@@ -84,7 +73,7 @@ def test_two_gloo_ranks_train_identical_weights_on_sharded_clips(tmp_path):
     from lgmot.train.prepare import prepare_train_sequence
 
     roots = [make_sequence(tmp_path / f"s{i}", frames=f, people=4, seed=i) for i, f in enumerate((24, 28))]
-    cfg = tiny_config()
+    cfg = tiny_config(num_steps=3, num_class_steps=2, isg_weight=0.0, spg_weight=0.0)
     clips = [(i, c.start) for i, r in enumerate(roots)
              for c in make_clips(prepare_train_sequence(load_sequence(r), cfg, "gt", appearance=False), 8, 4)]
     assert len(clips) == 13

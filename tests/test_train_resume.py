@@ -2,40 +2,21 @@
 from __future__ import annotations
 
 import csv
-import zlib
-from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from lgmot.config import Config, TrackerConfig, preset
 from lgmot.data import load_sequence
 from lgmot.synth import make_sequence
 from lgmot.train import make_clips, train
 from lgmot.train.prepare import prepare_train_sequence
 from lgmot.train.state import OPT
 
-
-def tiny_config() -> Config:
-    lv = (2, 4, 8)
-    base = preset("lgmot")
-    return replace(
-        base, name="tiny",
-        tracker=TrackerConfig(frames_per_graph=8, frames_per_level=lv, pruning=("geometry", "motion_005", "motion_005"),
-                              motion_max_length=lv[:2], motion_pred_length=lv[:2], use_motion=(False, True, True)),
-        model=replace(base.model, node_in_dim=16, depth=3, num_steps=4, num_class_steps=3),
-        train=replace(base.train, epochs=2, batch_size=2, depth_pretrain_iteration=3, train_frame_overlap=4))
+from helpers import HashTextEncoder, tiny_config
 
 
-class HashTextEncoder:
-    name, dim = "hash", 384
-
-    def encode(self, texts):
-        rows = [np.random.default_rng(zlib.crc32(t.encode())).standard_normal(self.dim) for t in texts]
-        x = torch.as_tensor(np.stack(rows), dtype=torch.float32)
-        return x / x.norm(dim=1, keepdim=True)
 
 
 @pytest.fixture(scope="module")
