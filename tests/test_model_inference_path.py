@@ -38,3 +38,17 @@ def test_inference_matches_training_form(level, shuffle, app):
         fast = model(level, x, ei, attr, has)
     for a, b in zip(ref.logits + ref.edge_embs + [ref.node_mid], fast.logits + fast.edge_embs + [fast.node_mid]):
         torch.testing.assert_close(b, a.detach(), atol=1e-10, rtol=1e-10)
+
+
+@pytest.mark.parametrize("grad", [True, False])
+def test_last_only_equals_last_step(grad):
+    """``last_only`` skips the final node update and earlier classifiers; the last step is unchanged."""
+    torch.manual_seed(1)
+    model = HierarchicalMPN(CFG).double().eval()
+    x, ei, attr, has = graph(30, 90, 1, seed=7, shuffle=True)
+    with torch.set_grad_enabled(grad):
+        full = model(1, x, ei, attr, has)
+        last = model(1, x, ei, attr, has, last_only=True)
+    assert len(last.logits) == len(last.edge_embs) == 1 and len(full.logits) == CFG.num_class_steps
+    torch.testing.assert_close(last.logits[0], full.logits[-1], atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(last.edge_embs[0], full.edge_embs[-1], atol=1e-12, rtol=1e-12)

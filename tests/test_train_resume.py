@@ -63,3 +63,27 @@ def test_resume_matches_uninterrupted_run(sequences, tmp_path):
         assert iterations_logged(run) == list(range(1, n + 1))
         # the comparison has teeth: the remaining iterations did move the weights
         assert max(float((stopped[k] - ref[k]).abs().max()) for k in ref if not k.startswith(OPT)) > 1e-5
+
+
+def test_cosine_schedule_closed_form():
+    from lgmot.train.loop import lr_at
+
+    assert lr_at(1e-3, "constant", 7, 10) == 1e-3
+    assert lr_at(1e-3, "cosine", 0, 10) == pytest.approx(1e-3)
+    assert lr_at(1e-3, "cosine", 5, 10) == pytest.approx(1e-3 * (0.05 + 0.95 * 0.5))
+    assert lr_at(1e-3, "cosine", 10, 10) == pytest.approx(5e-5)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        lr_at(1e-3, "step", 0, 10)
+
+
+def test_resume_with_cosine_schedule(sequences, tmp_path):
+    from dataclasses import replace
+
+    cfg = tiny_config()
+    cfg = replace(cfg, train=replace(cfg.train, lr_schedule="cosine"))
+    full = train(cfg, sequences, tmp_path / "full", progress=False)
+    train(cfg, sequences, tmp_path / "part", progress=False, max_iterations=full.iterations // 2 + 1)
+    train(cfg, sequences, tmp_path / "part", progress=False, resume=True)
+    ref, got = load_file(tmp_path / "full" / "last.safetensors"), load_file(tmp_path / "part" / "last.safetensors")
+    for key in ref:
+        assert torch.allclose(got[key], ref[key], rtol=0, atol=1e-6), key

@@ -82,6 +82,8 @@ class TrainConfig:
     epochs: int = 150
     batch_size: int = 8
     lr: float = 3e-4
+    #: 'constant' (the reference) or 'cosine': lr * (0.05 + 0.95 * (1 + cos(pi * it / total)) / 2)
+    lr_schedule: str = "constant"
     weight_decay: float = 1e-4
     focal_gamma: float = 1.0
     train_frame_overlap: int = 20

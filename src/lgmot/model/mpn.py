@@ -140,7 +140,9 @@ class MPN(nn.Module):
         return e0
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor, level: int,
-                has_app: Tensor | None = None) -> MPNOutput:
+                has_app: Tensor | None = None, last_only: bool = False) -> MPNOutput:
+        """``last_only``: return only the final step's logits and edge embeddings, and skip the
+        last node update, whose output nothing reads (inference: A.6 uses the last step only)."""
         x, edge_index, edge_attr, has_app = self._check_inputs(x, edge_index, edge_attr, level, has_app)
         # Work in future-first column order (the symmetric layout already is) so the time-aware
         # node update splits messages by slicing; outputs are returned in the caller's order.
@@ -156,14 +158,19 @@ class MPN(nn.Module):
         # Inference uses an algebraically identical, cheaper form (see _InferenceSteps); training
         # keeps the literal one so its numerics and gradients do not change.
         fast = None if torch.is_grad_enabled() else _InferenceSteps(self, e0, src, dst, n_future)
+        last = self.cfg.num_steps - 1
+        if last_only:
+            first_classified = last
         for step in range(self.cfg.num_steps):
             # the edge update sees the node states from before this step's node update
             if fast is None:
                 e = self.edge_update(torch.cat([h.index_select(0, src), h.index_select(0, dst), e0, e], dim=1))
-                h = self.node_update(h, sorted_index, e, n_future)
+                if not (last_only and step == last):
+                    h = self.node_update(h, sorted_index, e, n_future)
             else:
                 e = fast.edge_update(h, e)
-                h = fast.node_update(h, e)
+                if not (last_only and step == last):
+                    h = fast.node_update(h, e)
             if step >= first_classified:
                 logit = self.classifier(e).squeeze(1)
                 out.logits.append(logit if restore is None else logit[restore])
@@ -265,14 +272,14 @@ class HierarchicalMPN(nn.Module):
         return self.level0 if level == 0 else self.upper  # type: ignore[return-value]
 
     def forward(self, level: int, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
-                has_app: Tensor | None = None) -> MPNOutput:
-        return self.mpn(level)(x, edge_index, edge_attr, level, has_app)
+                has_app: Tensor | None = None, last_only: bool = False) -> MPNOutput:
+        return self.mpn(level)(x, edge_index, edge_attr, level, has_app, last_only)
 
     @torch.no_grad()
     def predict_probs(self, level: int, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
                       has_app: Tensor | None = None) -> Tensor:
         """Sigmoid of the last classified step, one score per directed edge (2E,)."""
-        return torch.sigmoid(self.forward(level, x, edge_index, edge_attr, has_app).logits[-1])
+        return torch.sigmoid(self.forward(level, x, edge_index, edge_attr, has_app, last_only=True).logits[-1])
 
 
 def graph_tensors(tracklets: Any, graph: Any, device: torch.device | str | None = None

@@ -33,7 +33,7 @@ class ModelScorer:
 
         x, edge_index, edge_attr, has_app = graph_tensors(tracklets, graph, self.model.cfg.node_in_dim)
         with torch.inference_mode(), single_thread():
-            out = self.model(level, x, edge_index, edge_attr, has_app)
+            out = self.model(level, x, edge_index, edge_attr, has_app, last_only=True)
         return undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
 
 

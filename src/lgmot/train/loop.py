@@ -94,6 +94,15 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
 
 
+def lr_at(lr: float, schedule: str, iteration: int, total: int) -> float:
+    """Learning rate of step ``iteration`` (0-based) of ``total``."""
+    if schedule == "constant":
+        return lr
+    if schedule == "cosine":
+        return lr * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(iteration, total) / max(total, 1))))
+    raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {schedule!r}")
+
+
 def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     np.random.seed(seed)  # only for third-party code; lgmot itself uses explicit Generators
@@ -154,6 +163,8 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
                 loss.backward()
             if distributed:
                 distributed.sync_grads(model)
+            for group in opt.param_groups:  # a function of the iteration only, so --resume stays exact
+                group["lr"] = lr_at(tr.lr, tr.lr_schedule, it, total_iters)
             opt.step()
             it += 1
             row = {"iteration": it, "epoch": epoch, "depth": depth, "loss": float(loss.detach()),
