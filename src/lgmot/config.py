@@ -33,6 +33,10 @@ class TrackerConfig:
     graph_overlap: float = 0.5
     rounding: str = "exact"  # 'exact' (HiGHS LP) or 'greedy'
     min_track_len: int = 2
+    #: detections scoring below this are not tracked (and not trained on). The reference tracks
+    #: pre-thresholded detections (YOLOX confidence >= 0.65, A.11); as there, the threshold is
+    #: skipped for a sequence where no detection reaches it (other score scales).
+    min_score: float = 0.0
     interpolate: bool = True
     node_id_min_ratio: float = 0.5
 

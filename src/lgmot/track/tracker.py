@@ -37,6 +37,13 @@ class ModelScorer:
         return undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
 
 
+def confident(scores: np.ndarray, min_score: float) -> np.ndarray:
+    """Mask of the detections to track: score >= ``min_score``, or all of them when none reaches
+    it (as the reference's byte065 filter: a different score scale must not empty a sequence)."""
+    keep = np.asarray(scores, dtype=np.float64) >= min_score
+    return keep if keep.any() else np.ones_like(keep)
+
+
 class Tracker:
     """Offline hierarchical graph tracker.
 
@@ -63,6 +70,13 @@ class Tracker:
         cfg = self.config.tracker
         if len(dets) == 0:
             return empty(TRACK_COLUMNS)
+        keep = confident(dets.score.to_numpy(), cfg.min_score)
+        if not keep.all():
+            dets = dets[keep]
+            appearance = None if appearance is None else np.asarray(appearance)[keep]
+            gt_ids = None if gt_ids is None else np.asarray(gt_ids)[keep]
+            if len(dets) == 0:
+                return empty(TRACK_COLUMNS)
         order = np.lexsort((dets.det_id.to_numpy(), dets.frame.to_numpy()))
         dets = dets.iloc[order].reset_index(drop=True)
         app = None if appearance is None else np.asarray(appearance)[order]

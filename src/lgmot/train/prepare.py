@@ -18,7 +18,11 @@ def prepare_train_sequence(seq: Sequence, cfg: Config, detections: str = "public
 
     inp = prepare_inputs(seq, detections, appearance=appearance, cache_dir=cache_dir, progress=progress,
                          need_gt_ids=True)
-    ts = TrainSequence(seq.name, seq.info.fps, inp.dets, inp.gt_ids, inp.app)
+    from ..track.tracker import confident
+
+    keep = confident(inp.dets.score.to_numpy(), cfg.tracker.min_score)  # train on what tracking sees
+    dets = inp.dets[keep].reset_index(drop=True)
+    ts = TrainSequence(seq.name, seq.info.fps, dets, inp.gt_ids[keep], None if inp.app is None else inp.app[keep])
     if text_encoder is not None and (cfg.train.isg_weight > 0 or cfg.train.spg_weight > 0):
         attach_language(ts, seq, text_encoder)
     return ts
