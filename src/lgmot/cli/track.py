@@ -106,6 +106,7 @@ def _worker_init(job: _Job, threads: int) -> None:
     torch.set_num_threads(threads)
     tracker, _ = load_tracker(job.cfg, job.model, job.oracle)
     tracker.config = job.cfg  # the parent's resolved config (checkpoint network + user tracking settings)
+    tracker.threads = threads  # the cores are already split between the worker processes
     _WORKER_TRACKER = tracker
 
 

@@ -17,6 +17,9 @@ def single_thread():
     """
     n = int(os.environ.get("LGMOT_GRAPH_THREADS", "1"))
     old = torch.get_num_threads()
+    if old == n:  # nested or concurrent use (clips on threads): the outer context owns the setting
+        yield
+        return
     torch.set_num_threads(n)
     try:
         yield

@@ -6,6 +6,7 @@ interpolated.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,31 @@ class ModelScorer:
         return undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
 
 
+def default_threads() -> int:
+    env = os.environ.get("LGMOT_TRACK_THREADS")
+    return int(env) if env else min(2, os.cpu_count() or 1)
+
+
+def _in_order(fn, items: list, threads: int):
+    """``map(fn, items)`` in order; with ``threads`` > 1 at most 2 x threads items are in flight
+    (bounded memory). torch and most numpy kernels release the GIL, so clips overlap."""
+    if threads <= 1 or len(items) <= 1:
+        yield from map(fn, items)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="lgmot-clip") as ex:
+        pending: deque = deque()
+        it = iter(items)
+        for x in it:
+            pending.append(ex.submit(fn, x))
+            if len(pending) >= 2 * threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 def confident(scores: np.ndarray, min_score: float) -> np.ndarray:
     """Mask of the detections to track: score >= ``min_score``, or all of them when none reaches
     it (as the reference's byte065 filter: a different score scale must not empty a sequence)."""
@@ -50,7 +76,11 @@ class Tracker:
     ``model`` is a trained HierarchicalMPN, or ``None`` with ``oracle=True`` (GT-scored edges).
     """
 
-    def __init__(self, config: Config, model=None, *, oracle: bool = False, scorer: EdgeScorer | None = None):
+    def __init__(self, config: Config, model=None, *, oracle: bool = False, scorer: EdgeScorer | None = None,
+                 threads: int | None = None):
+        """``threads``: clips tracked concurrently (each on one intra-op thread); clips are
+        independent until stitched in order, so the tracks do not depend on it. Default: the
+        ``LGMOT_TRACK_THREADS`` environment variable, else min(2, CPU count)."""
         if scorer is None:
             if oracle:
                 scorer = oracle_scorer
@@ -61,6 +91,7 @@ class Tracker:
                 raise ValueError("Tracker needs a trained model (or oracle=True); random weights are never used")
         self.config = config
         self.scorer = scorer
+        self.threads = max(1, int(threads if threads is not None else default_threads()))
         self.oracle = oracle
 
     def track_detections(self, dets: pd.DataFrame, fps: float, appearance: np.ndarray | None = None,
@@ -86,18 +117,27 @@ class Tracker:
         frames = dets.frame.to_numpy()
         boxes = dets[["x", "y", "w", "h"]].to_numpy(np.float64)
         has_app = None if app is None else ~np.isnan(app).any(axis=1)
-        stitcher = Stitcher()
-        for start, end in clip_ranges(int(frames.min()), int(frames.max()), cfg.frames_per_graph, cfg.graph_overlap):
+        n_app = self.config.model.appearance_indicator
+
+        def clip_labels(clip: tuple[int, int]) -> tuple[int, int, np.ndarray] | None:
+            start, end = clip
             lo, hi = np.searchsorted(frames, [start, end + 1])
             if hi <= lo:
-                continue
+                return None
             sl = slice(lo, hi)
             t0 = Tracklets.from_detections(frames[sl], boxes[sl],
                                            app=None if app is None else np.nan_to_num(app[sl]).astype(np.float32),
                                            has_app=None if has_app is None else has_app[sl],
                                            gt_ids=None if gid is None else gid[sl])
-            labels = run_hierarchy(t0, cfg, fps, start, self.scorer, self.config.model.appearance_indicator)
-            stitcher.add(pd.DataFrame({"det_id": np.arange(lo, hi), "frame": frames[sl], "label": labels}))
+            return int(lo), int(hi), run_hierarchy(t0, cfg, fps, start, self.scorer, n_app)
+
+        stitcher = Stitcher()
+        clips = clip_ranges(int(frames.min()), int(frames.max()), cfg.frames_per_graph, cfg.graph_overlap)
+        with single_thread():
+            for res in _in_order(clip_labels, clips, self.threads):
+                if res is not None:
+                    lo, hi, labels = res
+                    stitcher.add(pd.DataFrame({"det_id": np.arange(lo, hi), "frame": frames[lo:hi], "label": labels}))
         assigned = stitcher.result().set_index("det_id")["id"]
         tracks = pd.DataFrame({"frame": frames, "id": assigned.reindex(np.arange(len(dets))).to_numpy(),
                                "x": boxes[:, 0], "y": boxes[:, 1], "w": boxes[:, 2], "h": boxes[:, 3],

@@ -35,8 +35,9 @@ class Clip:
         frames = s.dets.frame.to_numpy()[sl]
         boxes = s.dets[["x", "y", "w", "h"]].to_numpy(np.float64)[sl]
         if s.app is None:
-            app = np.zeros((len(frames), node_dim), np.float32)
-            has = np.zeros(len(frames), bool)
+            # (N, 0) like the tracker: no 1280-d zero rows through distances and merges (the model
+            # gets its zero input as a broadcast view in graph_tensors)
+            app, has = None, None
         else:
             a = s.app[sl]
             has = ~np.isnan(a).any(axis=1)

@@ -25,7 +25,7 @@ MOT15_FOLDS = (
 )
 
 
-def cpu_recipe(epochs: int = 4, depth_every: int = 25, seed: int = 42, isg: float = 1.0, spg: float = 1.0,
+def cpu_recipe(epochs: int = 8, depth_every: int = 25, seed: int = 42, isg: float = 1.0, spg: float = 1.0,
                base: str = "lgmot", name: str = "lgmot-cpu", lr: float = 3e-3, batch_size: int = 2,
                lr_schedule: str = "cosine", min_score: float = 0.65) -> Config:
     """``min_score`` 0.65: the reference's detection threshold (A.11, byte065). ``lr_schedule`` cosine:
