@@ -14,7 +14,7 @@ variant and seed:
 
 Reports mean ± std over seeds of HOTA, IDF1 and IDSW (TrackEval COMBINED over each test set).
 
-    python benchmarks/language_ablation.py --data ../shared/data [--seeds 0 1 2] [--epochs 3]
+    python benchmarks/language_ablation.py --data ../shared/data [--seeds 0 1 2] [--epochs 8] [--jobs 2]
 
 Writes ``benchmarks/results/language_ablation.{csv,md,json}`` and per-run metrics under ``runs/``.
 """
@@ -25,7 +25,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +35,7 @@ from lgmot.evaluate.sequences import evaluate_sequences  # noqa: E402
 from lgmot.track import Tracker  # noqa: E402
 from lgmot.track.run import prepare_inputs, track_sequence  # noqa: E402
 from lgmot.train import train  # noqa: E402
-from lgmot.train.prepare import attach_language, prepare_train_sequence  # noqa: E402
+from lgmot.train.prepare import prepare_train_sequence  # noqa: E402
 from lgmot.train.recipes import cpu_recipe, mot15_paths  # noqa: E402
 
 VARIANTS = {"none": (0.0, 0.0), "ISG": (1.0, 0.0), "SPG": (0.0, 1.0), "ISG+SPG": (1.0, 1.0)}
@@ -81,6 +80,32 @@ def evaluate_model(run: Path, tests: dict[str, list], cache: Path) -> dict[str, 
     return out
 
 
+def run_one(setting: str, variant: str, seed: int, data: Path, out: Path, epochs: int, depth_every: int,
+            synth_frames: int, synth_people: int) -> list[dict]:
+    """Train one (variant, seed) of a setting and score it in- and cross-domain; one row per domain."""
+    from lgmot.language import load_text_encoder
+
+    paths, dets = setting_inputs(setting, data, out, synth_frames, synth_people)
+    cache = out / setting / "cache"
+    isg, spg = VARIANTS[variant]
+    cfg = cpu_recipe(epochs, depth_every, seed, isg, spg, name=f"{setting}-{variant}-s{seed}")
+    enc = load_text_encoder("minilm") if isg or spg else None
+    train_seqs = [prepare_train_sequence(load_sequence(p), cfg, dets, True, cache, False, enc) for p in paths["train"]]
+    # test inputs: appearance where frames exist (synthetic, PETS); no text is needed to track
+    tests = {d: [prepare_inputs(load_sequence(p), dets, appearance=True, cache_dir=cache, progress=False)
+                 for p in paths[d]] for d in ("in", "cross")}
+    run = out / setting / variant / f"seed{seed}"
+    t0 = time.perf_counter()
+    train(cfg, train_seqs, run, progress=False)
+    t_train = time.perf_counter() - t0
+    m = evaluate_model(run, tests, cache)
+    print(setting, variant, seed, {d: (round(v["HOTA"], 1), round(v["IDF1"], 1)) for d, v in m.items()},
+          f"{t_train:.0f}s", flush=True)
+    return [{"setting": setting, "variant": variant, "seed": seed,
+             "domain": "in-domain" if domain == "in" else "cross-domain", **vals, "train_s": round(t_train, 1)}
+            for domain, vals in m.items()]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -88,45 +113,30 @@ def main() -> None:
     ap.add_argument("--settings", nargs="+", default=["mot15", "synth"])
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS))
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--depth-every", type=int, default=15)
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--depth-every", type=int, default=25)
     ap.add_argument("--synth-frames", type=int, default=200)
     ap.add_argument("--synth-people", type=int, default=8)
     ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "language_ablation.csv")
+    ap.add_argument("--jobs", type=int, default=1, help="runs trained in parallel processes (one core each)")
     a = ap.parse_args()
-    from lgmot.language import load_text_encoder
-
-    enc = load_text_encoder("minilm")
     rows = []
     t_all = time.perf_counter()
     for setting in a.settings:
-        paths, dets = setting_inputs(setting, a.data, a.out, a.synth_frames, a.synth_people)
-        cache = a.out / setting / "cache"
-        base = cpu_recipe(a.epochs, a.depth_every)
-        train_seqs = [prepare_train_sequence(load_sequence(p), base, dets, True, cache, False, None)
-                      for p in paths["train"]]
-        # test inputs: appearance where frames exist (synthetic, PETS); no text is needed to track
-        tests = {d: [prepare_inputs(load_sequence(p), dets, appearance=True, cache_dir=cache, progress=False)
-                     for p in paths[d]] for d in ("in", "cross")}
-        for variant in a.variants:
-            isg, spg = VARIANTS[variant]
-            for seed in a.seeds:
-                cfg = cpu_recipe(a.epochs, a.depth_every, seed, isg, spg, name=f"{setting}-{variant}-s{seed}")
-                for ts, p in zip(train_seqs, paths["train"]):
-                    ts.scene_emb, ts.inst_emb = None, {}
-                    if isg or spg:
-                        attach_language(ts, load_sequence(p), enc)
-                run = a.out / setting / variant / f"seed{seed}"
-                t0 = time.perf_counter()
-                train(cfg, train_seqs, run, progress=False)
-                t_train = time.perf_counter() - t0
-                m = evaluate_model(run, tests, cache)
-                for domain, vals in m.items():
-                    rows.append({"setting": setting, "variant": variant, "seed": seed,
-                                 "domain": "in-domain" if domain == "in" else "cross-domain", **vals,
-                                 "train_s": round(t_train, 1)})
-                print(setting, variant, seed, {d: (round(v["HOTA"], 1), round(v["IDF1"], 1)) for d, v in m.items()},
-                      f"{t_train:.0f}s", flush=True)
+        setting_inputs(setting, a.data, a.out, a.synth_frames, a.synth_people)  # generate data once
+        jobs = [(setting, variant, seed, a.data, a.out, a.epochs, a.depth_every, a.synth_frames, a.synth_people)
+                for variant in a.variants for seed in a.seeds]
+        if a.jobs > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(a.jobs, mp_context=mp.get_context("spawn")) as pool:
+                for r in pool.map(run_one, *zip(*jobs)):
+                    rows += r
+                    pd.DataFrame(rows).to_csv(a.out / "runs.csv", index=False)
+        else:
+            for job in jobs:
+                rows += run_one(*job)
                 pd.DataFrame(rows).to_csv(a.out / "runs.csv", index=False)
     df = pd.DataFrame(rows)
     agg = df.groupby(["setting", "domain", "variant"], sort=False).agg(
@@ -140,7 +150,8 @@ def main() -> None:
                      f"{r.IDF1_mean:.1f} ± {r.IDF1_std:.1f} | {r.IDSW_mean:.0f} ± {r.IDSW_std:.0f} | {r.seeds} |")
     atomic_write_text(a.table.with_suffix(".md"), "\n".join(lines) + "\n")
     atomic_write_text(a.table.with_suffix(".json"), json.dumps(
-        {"epochs": a.epochs, "depth_every": a.depth_every, "seeds": a.seeds, "runs": rows,
+        {"epochs": a.epochs, "depth_every": a.depth_every, "seeds": a.seeds, "recipe": "lgmot.train.recipes.cpu_recipe",
+         "min_score": cpu_recipe().tracker.min_score, "lr_schedule": cpu_recipe().train.lr_schedule, "runs": rows,
          "total_seconds": round(time.perf_counter() - t_all, 1)}, indent=2))
     print("\n".join(lines))
 

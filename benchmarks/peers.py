@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lgmot.data.schema import TRACK_COLUMNS, empty, typed
+from lgmot.track.tracker import confident
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def _as_sequence(s):
     return s if isinstance(s, Sequence) else Sequence.from_path(Path(s))
 
 
-def peer_throughput(name: str, sequences: Iterable, repeats: int = 3) -> float:
+def peer_throughput(name: str, sequences: Iterable, repeats: int = 3, min_score: float = 0.0) -> float:
     """Association frames per second of peer ``name`` over ``sequences`` (Sequence objects or folders).
 
     Total frames / total ``update`` seconds, each sequence timed ``repeats`` times and its fastest run
@@ -190,7 +191,9 @@ def peer_throughput(name: str, sequences: Iterable, repeats: int = 3) -> float:
     frames, seconds = 0, 0.0
     for s in map(_as_sequence, sequences):
         i = s.info
-        best = min(run_peer(name, s.detections, i.fps, i.width, i.height, i.length)[1] for _ in range(max(1, repeats)))
+        d = s.detections
+        d = d[confident(d.score.to_numpy(), min_score)].reset_index(drop=True)  # what lgmot tracks
+        best = min(run_peer(name, d, i.fps, i.width, i.height, i.length)[1] for _ in range(max(1, repeats)))
         frames += i.length
         seconds += best
     return frames / seconds if seconds > 0 else float("inf")

@@ -91,13 +91,14 @@ def mot15_sequences():
     return [Sequence.from_path(p) for p in sorted(MOT15.iterdir()) if (p / "seqinfo.ini").is_file()]
 
 
-def association(model, cfg, repeats: int, gt_links: bool = False) -> dict:
+def association(model, cfg, repeats: int, gt_links: bool = False, threads: int = 1) -> dict:
     """``gt_links``: the MPN still runs on every graph, but edges are linked by the GT flow labels
     (what a model that links correctly would make the hierarchy do)."""
     from lgmot.track import Tracker
     from lgmot.track.run import gt_identities
 
-    tracker = Tracker(cfg, scorer=MpnThenGtScorer(model)) if gt_links else Tracker(cfg, model)
+    tracker = Tracker(cfg, scorer=MpnThenGtScorer(model), threads=threads) if gt_links else \
+        Tracker(cfg, model, threads=threads)
     per_seq, frames, seconds, dets = [], 0, 0.0, 0
     for s in mot15_sequences():
         d = s.detections
@@ -113,12 +114,14 @@ def association(model, cfg, repeats: int, gt_links: bool = False) -> dict:
         frames += s.info.length
         dets += len(d)
         seconds += best
-        print(f"  lgmot{' (GT links)' if gt_links else ''} {s.name}: {s.info.length} frames in {best:.2f}s", flush=True)
-    return {"frames": frames, "detections": dets, "seconds": round(seconds, 3),
+        print(f"  lgmot{' (GT links)' if gt_links else ''} {threads} thread(s) {s.name}: {s.info.length} frames "
+              f"in {best:.2f}s", flush=True)
+    return {"frames": frames, "detections": dets, "seconds": round(seconds, 3), "threads": threads,
             "fps": round(frames / seconds, 1), "repeats": repeats, "per_sequence": per_seq}
 
 
-def peers(repeats: int) -> dict:
+def peers(repeats: int, min_score: float = 0.0) -> dict:
+    """The peers on the detections lgmot tracks (the model's ``min_score`` applied to both)."""
     from peers import available, peer_throughput
 
     seqs = mot15_sequences()
@@ -127,7 +130,7 @@ def peers(repeats: int) -> dict:
         if not available(name):
             out[name] = None
             continue
-        out[name] = round(peer_throughput(name, seqs, repeats=repeats), 1)
+        out[name] = round(peer_throughput(name, seqs, repeats=repeats, min_score=min_score), 1)
         print(f"  {name}: {out[name]} FPS", flush=True)
     return out
 
@@ -338,19 +341,27 @@ def write_markdown(res: dict) -> str:
     lines = ["# lgmot speed", "",
              f"Machine: {res['machine']['cpus']} CPU cores, load average {res['machine']['load_before']} before / "
              f"{res['machine']['load_after']} after the run (shared machine: other jobs were running). "
-             f"Graph/MPN ops on 1 thread. Model: {res['model']}.", "",
+             f"Each graph's ops run on 1 intra-op thread; lgmot's default tracks {a.get('threads', 1)} clips "
+             f"concurrently (threads). Model: {res['model']}.", "",
              "## Association throughput, MOT15 train public detections (11 sequences, 5,500 frames, no appearance)", "",
-             "| tracker | FPS | lgmot / tracker |", "|---|---:|---:|",
-             f"| lgmot (graph + MPN + rounding + stitching) | {fmt(a['fps'])} | 1.00 |"]
+             f"Detections with score < {res.get('min_score', 0):g} (the model's `min_score`) are dropped for every "
+             "tracker, so all rows track the same boxes.", "",
+             "| tracker | FPS | lgmot (default) / tracker | lgmot (1 thread) / tracker |", "|---|---:|---:|---:|",
+             f"| lgmot, {a.get('threads', 1)} clip threads (default) | {fmt(a['fps'])} | 1.00 | - |"]
+    one = res.get("association_1_thread")
+    if one and one is not a:
+        lines.append(f"| lgmot, 1 thread | {fmt(one['fps'])} | {a['fps'] / one['fps']:.2f} | 1.00 |")
+    one = one or a
     g = res.get("association_gt_links")
     if g:
         lines.append(f"| lgmot, MPN run but links from GT (a model that links correctly) | {fmt(g['fps'])} | "
-                     f"{g['fps'] / a['fps']:.2f} |")
+                     f"{g['fps'] / a['fps']:.2f} | - |")
     for name, fps in p.items():
-        lines.append(f"| trackers {name} | {fmt(fps)} | {fmt(a['fps'] / fps, 2) if fps else '-'} |")
-    lines += ["", "lgmot / tracker: lgmot's FPS (first row) over the tracker's. lgmot: fastest of %d runs per "
+        lines.append(f"| trackers {name} (1 thread) | {fmt(fps)} | {fmt(a['fps'] / fps, 2) if fps else '-'} | "
+                     f"{fmt(one['fps'] / fps, 2) if fps else '-'} |")
+    lines += ["", "Ratios: lgmot's FPS over the tracker's. lgmot: fastest of %d runs per "
               "sequence, `Tracker.track_detections` (graphs, MPN, rounding, stitching, post-processing); "
-              "peers: time inside `update`, fastest of 3 per sequence." % a["repeats"], ""]
+              "peers: time inside `update`, fastest of 3 per sequence; they are single-threaded Python." % a["repeats"], ""]
     lines += ["## Scaling on synthetic detections", "",
               "| objects/frame | frames | detections | seconds | FPS | peak RSS (MB) |", "|---:|---:|---:|---:|---:|---:|"]
     for r in res["scaling"]:
@@ -429,13 +440,22 @@ def main() -> None:
     model, cfg, desc = load_benchmark_model(args.model)
     res["model"] = desc
     print(f"model: {desc}\n[1/5] association throughput on MOT15", flush=True)
-    res["association"] = association(model, cfg, args.repeats)
-    print(f"  lgmot: {res['association']['fps']} FPS", flush=True)
-    res["association_gt_links"] = association(model, cfg, args.repeats, gt_links=True)
+    from lgmot.track.tracker import default_threads
+
+    threads = default_threads()
+    res["association_1_thread"] = association(model, cfg, args.repeats, threads=1)
+    print(f"  lgmot, 1 thread: {res['association_1_thread']['fps']} FPS", flush=True)
+    res["association"] = association(model, cfg, args.repeats, threads=threads) if threads > 1 \
+        else res["association_1_thread"]
+    print(f"  lgmot, {threads} clip threads (default): {res['association']['fps']} FPS", flush=True)
+    res["association_gt_links"] = association(model, cfg, args.repeats, gt_links=True, threads=threads)
     print(f"  lgmot, MPN + GT links: {res['association_gt_links']['fps']} FPS", flush=True)
     print("[2/5] peers", flush=True)
-    res["peers"] = {} if "peers" in args.skip else peers(3)
+    res["min_score"] = cfg.tracker.min_score
+    res["peers"] = {} if "peers" in args.skip else peers(3, cfg.tracker.min_score)
     res["ratio_to_peers"] = {k: round(res["association"]["fps"] / v, 3) for k, v in res["peers"].items() if v}
+    res["ratio_to_peers_1_thread"] = {k: round(res["association_1_thread"]["fps"] / v, 3)
+                                      for k, v in res["peers"].items() if v}
     print("[3/5] scaling", flush=True)
     dens = DENSITIES[:2] if args.quick else DENSITIES
     lens = LENGTHS[:2] if args.quick else LENGTHS

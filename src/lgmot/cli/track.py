@@ -17,7 +17,8 @@ def track(
     out: Path = typer.Option(..., "--out", "-o", help="Results folder: one <seq>.txt per sequence."),
     detections: str = typer.Option("public", help="public | gt | builtin | builtin-fast | a MOT det FILE."),
     min_score: Optional[float] = typer.Option(None, help="Drop detections below this score."),
-    config: str = typer.Option("lgmot", help="Tracker config: lgmot | sushi | a YAML file."),
+    config: Optional[str] = typer.Option(None, help="Tracker config: lgmot | sushi | a YAML file. Default: the "
+                                                    "model's own (tracking settings it was trained with); lgmot with --oracle."),
     model: Optional[Path] = typer.Option(None, help="Model checkpoint (.safetensors). Default: the shipped model."),
     split: Optional[str] = typer.Option(None, help="Named split of a dataset root (e.g. mot17-train)."),
     seqmap: Optional[Path] = typer.Option(None, help="Seqmap file selecting sequences of a dataset root."),
@@ -29,21 +30,23 @@ def track(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     workers: int = typer.Option(1, "--workers", "-j", min=1,
                                 help="Track this many sequences at once, one process each (one progress display)."),
+    threads: Optional[int] = typer.Option(None, min=1, help="Clips of a sequence tracked concurrently "
+                                          "(default: LGMOT_TRACK_THREADS, else min(2, CPUs)); same tracks."),
 ) -> None:
     """Track every sequence of SOURCE and write MOTChallenge result files."""
     from ..config import load_config
     from ..track.run import load_tracker, resolve_sources
 
     try:
-        cfg = load_config(config) if (config != "lgmot" or not model) else None
-        if cfg is None and oracle:
-            cfg = load_config("lgmot")
+        cfg = load_config(config) if config else None
         tracker, cfg = load_tracker(cfg, model, oracle)
         if interpolate is not None:
             from dataclasses import replace
 
             cfg = replace(cfg, tracker=replace(cfg.tracker, interpolate=interpolate))
             tracker.config = cfg
+        if threads is not None:
+            tracker.threads = threads
         seqs = resolve_sources(source, split, seqmap)
         job = _Job(cfg, model, oracle, detections, min_score, appearance, cache_dir or out / "cache", out, save_video)
         if workers > 1 and len(seqs) > 1:
