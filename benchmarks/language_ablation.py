@@ -125,7 +125,7 @@ def main() -> None:
     for setting in a.settings:
         setting_inputs(setting, a.data, a.out, a.synth_frames, a.synth_people)  # generate data once
         jobs = [(setting, variant, seed, a.data, a.out, a.epochs, a.depth_every, a.synth_frames, a.synth_people)
-                for variant in a.variants for seed in a.seeds]
+                for seed in a.seeds for variant in a.variants]  # seed-major: a cut-short run is still balanced
         if a.jobs > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
