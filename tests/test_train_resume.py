@@ -87,3 +87,21 @@ def test_resume_with_cosine_schedule(sequences, tmp_path):
     ref, got = load_file(tmp_path / "full" / "last.safetensors"), load_file(tmp_path / "part" / "last.safetensors")
     for key in ref:
         assert torch.allclose(got[key], ref[key], rtol=0, atol=1e-6), key
+
+
+def test_resume_with_augmentation(sequences, tmp_path):
+    from dataclasses import replace
+
+    cfg = tiny_config()
+    cfg = replace(cfg, train=replace(cfg.train, augmentation=True))
+    full = train(cfg, sequences, tmp_path / "full", progress=False)
+    plain = train(tiny_config(), sequences, tmp_path / "plain", progress=False)
+    train(cfg, sequences, tmp_path / "part", progress=False, max_iterations=full.iterations // 2 + 1)
+    train(cfg, sequences, tmp_path / "part", progress=False, resume=True)
+    ref, got = load_file(tmp_path / "full" / "last.safetensors"), load_file(tmp_path / "part" / "last.safetensors")
+    for key in ref:
+        assert torch.allclose(got[key], ref[key], rtol=0, atol=1e-6), key
+    # the augmentation did change what was trained on
+    other = load_file(tmp_path / "plain" / "last.safetensors")
+    assert any(not torch.equal(ref[k], other[k]) for k in ref if not k.startswith(OPT))
+    assert [r["loss"] for r in full.history] != [r["loss"] for r in plain.history]

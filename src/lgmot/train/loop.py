@@ -22,6 +22,7 @@ from ..graph import build_level, edge_labels, merge
 from ..model import HierarchicalMPN, focal_loss, isg_loss, save_model, spg_loss
 from ..solve import components, round_flow, undirected_probs
 from ..track.tensors import graph_tensors, single_thread
+from .augment import augment_clip
 from .dataset import Clip, TrainSequence, make_clips
 from .distributed import DistContext
 from .state import load_state, save_state
@@ -158,7 +159,11 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
             model.train()
             opt.zero_grad(set_to_none=True)
             with single_thread():
-                losses = [clip_loss(model, clips[i], cfg, depth) for i in batch]
+                batch_clips = [clips[i] for i in batch]
+                if tr.augmentation:
+                    batch_clips = [augment_clip(c, np.random.default_rng([tr.seed, it, rank, k]))
+                                   for k, c in enumerate(batch_clips)]
+                losses = [clip_loss(model, c, cfg, depth) for c in batch_clips]
                 loss = torch.stack([l.total for l in losses]).mean()
                 loss.backward()
             if distributed:
