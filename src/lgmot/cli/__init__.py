@@ -1,8 +1,6 @@
 """The ``lgmot`` command. Each verb lives in its own module and registers itself on ``app``."""
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from ..errors import InputError

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import InputError, read_user_text
 from . import motio
-from .schema import DET_COLUMNS, GT_COLUMNS, empty
+from .schema import DET_COLUMNS, empty
 
 VIDEO_EXTS = (".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp")

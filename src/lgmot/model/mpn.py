@@ -282,18 +282,25 @@ class HierarchicalMPN(nn.Module):
         return torch.sigmoid(self.forward(level, x, edge_index, edge_attr, has_app, last_only=True).logits[-1])
 
 
-def graph_tensors(tracklets: Any, graph: Any, device: torch.device | str | None = None
-                  ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """(Tracklets, LevelGraph) -> (x (N,D) float32, edge_index (2,2E) int64 symmetric,
-    edge_attr (2E,F) float32, has_app (N,) bool). Duck-typed on ``.app``, ``.has_app``,
-    ``.edges`` (E,2) and ``.features`` (E,F)."""
-    x = torch.as_tensor(np.asarray(tracklets.app, dtype=np.float32), device=device)
-    has_app = torch.as_tensor(np.asarray(tracklets.has_app, dtype=bool), device=device)
-    edges = torch.as_tensor(np.asarray(graph.edges, dtype=np.int64).reshape(-1, 2), device=device)
-    feats = torch.as_tensor(np.asarray(graph.features, dtype=np.float32), device=device)
-    feats = feats.reshape(edges.size(0), -1)
-    edge_index = torch.cat([edges.t(), edges.t().flip(0)], dim=1)
-    return x, edge_index, torch.cat([feats, feats], dim=0), has_app
+def graph_tensors(tracklets: Any, graph: Any, node_dim: int | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(Tracklets, LevelGraph) -> (x (N,D) float32, edge_index (2,2E) int64 symmetric (u->v first,
+    then v->u), edge_attr (2E,F) float32, has_app (N,) bool). Duck-typed on ``.app``,
+    ``.has_app``, ``.edges`` (E,2) and ``.features`` (E,F).
+
+    Tracklets built without appearance carry (N, 0) arrays; with ``node_dim`` they get zero rows
+    of that width as a broadcast view, not an (N, D) allocation (the model never writes to x and
+    replaces them by its learned missing-appearance input)."""
+    e = torch.as_tensor(np.asarray(graph.edges, dtype=np.int64).reshape(-1, 2))
+    edge_index = torch.cat([e.T, e.T.flip(0)], dim=1)
+    f = torch.as_tensor(np.asarray(graph.features, dtype=np.float32)).reshape(e.size(0), -1)
+    edge_attr = torch.cat([f, f], dim=0)
+    x = torch.as_tensor(np.asarray(tracklets.app, dtype=np.float32))
+    if node_dim is not None and x.shape[1] != node_dim:
+        if x.shape[1] != 0:
+            raise ValueError(f"appearance has {x.shape[1]} dims but the model expects {node_dim}")
+        x = torch.zeros((1, 1)).expand(x.shape[0], node_dim)
+    has_app = torch.as_tensor(np.asarray(tracklets.has_app, dtype=bool))
+    return x, edge_index, edge_attr, has_app
 
 
 def _check(cfg: ModelConfig) -> None:

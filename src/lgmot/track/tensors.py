@@ -1,11 +1,11 @@
-"""Graph arrays -> the MPN's tensors (symmetric edges: u->v first, then v->u)."""
+"""Thread settings for the small graph ops (the graph -> tensor conversion is ``lgmot.model.graph_tensors``)."""
 from __future__ import annotations
 
 import os
 from contextlib import contextmanager
 
-import numpy as np
 import torch
+
 
 
 @contextmanager
@@ -25,23 +25,3 @@ def single_thread():
         yield
     finally:
         torch.set_num_threads(old)
-
-
-def graph_tensors(tracklets, graph, node_dim: int | None = None
-                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(x (N,D), edge_index (2,2E), edge_attr (2E,F), has_app (N,)) for one level's graph.
-
-    Tracklets built without appearance carry (N, 0) arrays; they get zero rows of ``node_dim``
-    here, per clip, (the model replaces them by its learned missing-appearance input)."""
-    e = torch.as_tensor(np.asarray(graph.edges, dtype=np.int64))
-    edge_index = torch.cat([e.T, e.T.flip(0)], dim=1)
-    f = torch.as_tensor(np.asarray(graph.features, dtype=np.float32))
-    edge_attr = torch.cat([f, f], dim=0)
-    x = torch.as_tensor(np.asarray(tracklets.app, dtype=np.float32))
-    if node_dim is not None and x.shape[1] != node_dim:
-        if x.shape[1] != 0:
-            raise ValueError(f"appearance has {x.shape[1]} dims but the model expects {node_dim}")
-        # a broadcast view, not an (N, D) allocation: the model never writes to x
-        x = torch.zeros((1, 1)).expand(x.shape[0], node_dim)
-    has_app = torch.as_tensor(np.asarray(tracklets.has_app, dtype=bool))
-    return x, edge_index, edge_attr, has_app

@@ -29,7 +29,7 @@ class ModelScorer:
     def __call__(self, level, tracklets, graph) -> np.ndarray:
         import torch
 
-        from .tensors import graph_tensors
+        from ..model import graph_tensors
         from ..solve import undirected_probs
 
         x, edge_index, edge_attr, has_app = graph_tensors(tracklets, graph, self.model.cfg.node_in_dim)

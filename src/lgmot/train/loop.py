@@ -7,7 +7,6 @@ checkpoint holds weights, optimiser state, the iteration and every RNG state.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -19,9 +18,9 @@ import torch
 
 from ..config import Config
 from ..graph import build_level, edge_labels, merge
-from ..model import HierarchicalMPN, focal_loss, isg_loss, save_model, spg_loss
+from ..model import HierarchicalMPN, focal_loss, graph_tensors, isg_loss, save_model, spg_loss
 from ..solve import components, round_flow, undirected_probs
-from ..track.tensors import graph_tensors, single_thread
+from ..track.tensors import single_thread
 from .augment import augment_clip
 from .dataset import Clip, TrainSequence, make_clips
 from .distributed import DistContext

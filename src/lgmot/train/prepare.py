@@ -1,10 +1,7 @@
 """Sequences on disk -> :class:`TrainSequence` (detections matched to GT, appearance, language)."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
-
-import numpy as np
 
 from ..config import Config
 from ..data import Sequence
