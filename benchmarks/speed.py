@@ -22,7 +22,7 @@ Sections (results in benchmarks/results/speed.{json,md,png}):
 5. end to end on PETS09-S2L1 (video): built-in detector, MobileNetV2 appearance and tracking,
    FPS per stage on the first ``--e2e-frames`` frames.
 
-Graph and MPN ops run on one thread (``lgmot.track.tensors.single_thread``).
+Graph and MPN ops run on one thread (``lgmot.threads.single_thread``).
 """
 from __future__ import annotations
 
@@ -268,7 +268,7 @@ def training(cfg, iters: int) -> dict:
     from lgmot.train.dataset import make_clips
     from lgmot.train.loop import clip_loss
     from lgmot.train.prepare import prepare_train_sequence
-    from lgmot.track.tensors import single_thread
+    from lgmot.threads import single_thread
 
     t0 = time.perf_counter()
     seqs = [prepare_train_sequence(s, cfg, appearance=False) for s in mot15_sequences()]
@@ -440,9 +440,9 @@ def main() -> None:
     model, cfg, desc = load_benchmark_model(args.model)
     res["model"] = desc
     print(f"model: {desc}\n[1/5] association throughput on MOT15", flush=True)
-    from lgmot.track.tracker import default_threads
+    from lgmot.track.tracker import default_clip_threads
 
-    threads = default_threads()
+    threads = default_clip_threads()
     res["association_1_thread"] = association(model, cfg, args.repeats, threads=1)
     print(f"  lgmot, 1 thread: {res['association_1_thread']['fps']} FPS", flush=True)
     res["association"] = association(model, cfg, args.repeats, threads=threads) if threads > 1 \

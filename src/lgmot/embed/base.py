@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Protocol, Sequence as Seq, runtime_checkable
+from typing import Protocol, Sequence as Seq, runtime_checkable
 
 import numpy as np
 
 from ..errors import InputError
+from ..threads import env_threads, torch_threads
 
 
 @runtime_checkable
@@ -71,23 +71,7 @@ def default_threads() -> int:
     7.1 ms/crop with 1 thread and 37 ms/crop with 2 (fork/join waits on the busy core). One thread
     loses at most ~2x on an idle machine and never collapses like that.
     """
-    return max(1, int(os.environ.get("LGMOT_EMBED_THREADS", "1")))
-
-
-@contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
-    """Run with ``n`` intra-op threads, restoring the caller's setting afterwards."""
-    import torch
-
-    old = torch.get_num_threads()
-    want = n or default_threads()
-    if want != old:
-        torch.set_num_threads(want)
-    try:
-        yield
-    finally:
-        if want != old:
-            torch.set_num_threads(old)
+    return env_threads("LGMOT_EMBED_THREADS")
 
 
 _DIGESTS: dict[tuple[str, int, int], str] = {}
@@ -180,7 +164,7 @@ class TorchImageEncoder:
         if not len(crops):
             return np.zeros((0, self.dim), dtype=np.float32)
         out = []
-        with torch_threads(self.num_threads), torch.no_grad():
+        with torch_threads(self.num_threads or default_threads()), torch.no_grad():
             for i in range(0, len(crops), self.batch_size):
                 y = self.forward(self.preprocess(crops[i:i + self.batch_size]))
                 y = torch.as_tensor(y).float().reshape(y.shape[0], -1)
@@ -193,7 +177,7 @@ class TorchImageEncoder:
         import torch
 
         h, w = self.crop_size
-        with torch_threads(self.num_threads), torch.no_grad():
+        with torch_threads(self.num_threads or default_threads()), torch.no_grad():
             y = self.forward(torch.zeros(1, 3, h, w))
         return int(np.prod(tuple(y.shape[1:])))
 

@@ -16,7 +16,7 @@ from ..config import Config
 from ..data.schema import TRACK_COLUMNS, empty
 from ..graph import Tracklets
 from ..solve import Stitcher, clip_ranges, drop_short, interpolate
-from .tensors import single_thread
+from ..threads import single_thread
 from .hierarchy import EdgeScorer, oracle_scorer, run_hierarchy
 
 
@@ -38,7 +38,7 @@ class ModelScorer:
         return undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
 
 
-def default_threads() -> int:
+def default_clip_threads() -> int:
     env = os.environ.get("LGMOT_TRACK_THREADS")
     return int(env) if env else min(2, os.cpu_count() or 1)
 
@@ -91,7 +91,7 @@ class Tracker:
                 raise ValueError("Tracker needs a trained model (or oracle=True); random weights are never used")
         self.config = config
         self.scorer = scorer
-        self.threads = max(1, int(threads if threads is not None else default_threads()))
+        self.threads = max(1, int(threads if threads is not None else default_clip_threads()))
         self.oracle = oracle
 
     def track_detections(self, dets: pd.DataFrame, fps: float, appearance: np.ndarray | None = None,

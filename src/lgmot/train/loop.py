@@ -20,7 +20,7 @@ from ..config import Config
 from ..graph import build_level, edge_labels, merge
 from ..model import HierarchicalMPN, focal_loss, graph_tensors, isg_loss, save_model, spg_loss
 from ..solve import components, round_flow, undirected_probs
-from ..track.tensors import single_thread
+from ..threads import single_thread
 from .augment import augment_clip
 from .dataset import Clip, TrainSequence, make_clips
 from .distributed import DistContext
