@@ -38,6 +38,8 @@ from lgmot.train import train  # noqa: E402
 from lgmot.train.prepare import prepare_train_sequence  # noqa: E402
 from lgmot.train.recipes import cpu_recipe, mot15_paths  # noqa: E402
 
+from jobs import run_jobs  # noqa: E402  (benchmarks/, the script's folder)
+
 VARIANTS = {"none": (0.0, 0.0), "ISG": (1.0, 0.0), "SPG": (0.0, 1.0), "ISG+SPG": (1.0, 1.0)}
 MOT15_TRAIN_STATIC = ("PETS09-S2L1", "TUD-Stadtmitte", "ADL-Rundle-6", "KITTI-17")
 MOT15_TEST_STATIC = ("Venice-2", "TUD-Campus")
@@ -129,18 +131,9 @@ def main() -> None:
         epochs = a.synth_epochs if setting == "synth" else a.epochs
         jobs = [(setting, variant, seed, a.data, a.out, epochs, a.depth_every, a.synth_frames, a.synth_people)
                 for seed in a.seeds for variant in a.variants]  # seed-major: a cut-short run is still balanced
-        if a.jobs > 1:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
-
-            with ProcessPoolExecutor(a.jobs, mp_context=mp.get_context("spawn")) as pool:
-                for r in pool.map(run_one, *zip(*jobs)):
-                    rows += r
-                    pd.DataFrame(rows).to_csv(a.out / "runs.csv", index=False)
-        else:
-            for job in jobs:
-                rows += run_one(*job)
-                pd.DataFrame(rows).to_csv(a.out / "runs.csv", index=False)
+        for r in run_jobs(run_one, jobs, a.jobs):
+            rows += r
+            pd.DataFrame(rows).to_csv(a.out / "runs.csv", index=False)
     df = pd.DataFrame(rows)
     agg = df.groupby(["setting", "domain", "variant"], sort=False).agg(
         HOTA_mean=("HOTA", "mean"), HOTA_std=("HOTA", "std"), IDF1_mean=("IDF1", "mean"), IDF1_std=("IDF1", "std"),

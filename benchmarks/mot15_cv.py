@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from jobs import run_jobs  # noqa: E402
+
 from lgmot.data import load_sequence  # noqa: E402
 from lgmot.track import Tracker  # noqa: E402
 from lgmot.track.run import prepare_inputs, track_sequence, write_sequence_results  # noqa: E402
@@ -80,14 +82,7 @@ def main() -> None:
     a = ap.parse_args()
     t_all = time.perf_counter()
     args = [(k, a.data, a.out, a.epochs, a.depth_every, a.seed, not a.no_language) for k in range(len(MOT15_FOLDS))]
-    if a.jobs > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(a.jobs, mp_context=mp.get_context("spawn")) as pool:
-            done = list(pool.map(run_fold, *zip(*args)))
-    else:
-        done = [run_fold(*x) for x in args]
+    done = list(run_jobs(run_fold, args, a.jobs))
     assoc_s, frames = sum(d[0] for d in done), sum(d[1] for d in done)
     fps = frames / assoc_s
     min_score = cpu_recipe().tracker.min_score

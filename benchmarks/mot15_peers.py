@@ -27,6 +27,7 @@ from lgmot.data import Sequence, write_results  # noqa: E402
 from lgmot.data.layouts import read_seqmap  # noqa: E402
 from lgmot.data.motio import atomic_write_text  # noqa: E402
 from lgmot.evaluate import COMBINED, evaluate  # noqa: E402
+from lgmot.track.tracker import confident  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path("/work/shared/data/mot15_train")
@@ -51,7 +52,7 @@ def run_peer_on(name: str, seqs: list[Sequence], out: Path, repeats: int = 1,
     for s in seqs:
         i = s.info
         dets = s.detections
-        dets = dets[dets.score >= min_score].reset_index(drop=True)
+        dets = dets[confident(dets.score.to_numpy(), min_score)].reset_index(drop=True)  # as lgmot filters
         tracks, sec = run_peer(name, dets, i.fps, i.width, i.height, i.length)
         for _ in range(repeats - 1):
             sec = min(sec, run_peer(name, dets, i.fps, i.width, i.height, i.length)[1])

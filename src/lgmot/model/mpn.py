@@ -162,14 +162,15 @@ class MPN(nn.Module):
         if last_only:
             first_classified = last
         for step in range(self.cfg.num_steps):
+            update_nodes = not (last_only and step == last)
             # the edge update sees the node states from before this step's node update
             if fast is None:
                 e = self.edge_update(torch.cat([h.index_select(0, src), h.index_select(0, dst), e0, e], dim=1))
-                if not (last_only and step == last):
+                if update_nodes:
                     h = self.node_update(h, sorted_index, e, n_future)
             else:
                 e = fast.edge_update(h, e)
-                if not (last_only and step == last):
+                if update_nodes:
                     h = fast.node_update(h, e)
             if step >= first_classified:
                 logit = self.classifier(e).squeeze(1)

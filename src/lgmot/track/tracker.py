@@ -16,7 +16,7 @@ from ..config import Config
 from ..data.schema import TRACK_COLUMNS, empty
 from ..graph import Tracklets
 from ..solve import Stitcher, clip_ranges, drop_short, interpolate
-from ..threads import single_thread
+from ..threads import env_threads, single_thread
 from .hierarchy import EdgeScorer, oracle_scorer, run_hierarchy
 
 
@@ -39,8 +39,7 @@ class ModelScorer:
 
 
 def default_clip_threads() -> int:
-    env = os.environ.get("LGMOT_TRACK_THREADS")
-    return int(env) if env else min(2, os.cpu_count() or 1)
+    return env_threads("LGMOT_TRACK_THREADS", min(2, os.cpu_count() or 1))
 
 
 def _in_order(fn, items: list, threads: int):
@@ -54,8 +53,7 @@ def _in_order(fn, items: list, threads: int):
 
     with ThreadPoolExecutor(threads, thread_name_prefix="lgmot-clip") as ex:
         pending: deque = deque()
-        it = iter(items)
-        for x in it:
+        for x in items:
             pending.append(ex.submit(fn, x))
             if len(pending) >= 2 * threads:
                 yield pending.popleft().result()
@@ -91,7 +89,7 @@ class Tracker:
                 raise ValueError("Tracker needs a trained model (or oracle=True); random weights are never used")
         self.config = config
         self.scorer = scorer
-        self.threads = max(1, int(threads if threads is not None else default_clip_threads()))
+        self.threads = max(1, int(threads)) if threads is not None else default_clip_threads()
         self.oracle = oracle
 
     def track_detections(self, dets: pd.DataFrame, fps: float, appearance: np.ndarray | None = None,
@@ -106,8 +104,6 @@ class Tracker:
             dets = dets[keep]
             appearance = None if appearance is None else np.asarray(appearance)[keep]
             gt_ids = None if gt_ids is None else np.asarray(gt_ids)[keep]
-            if len(dets) == 0:
-                return empty(TRACK_COLUMNS)
         order = np.lexsort((dets.det_id.to_numpy(), dets.frame.to_numpy()))
         dets = dets.iloc[order].reset_index(drop=True)
         app = None if appearance is None else np.asarray(appearance)[order]
