@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lgmot.track.parallel import default_clip_workers, resolve_backend
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -91,14 +93,15 @@ def mot15_sequences():
     return [Sequence.from_path(p) for p in sorted(MOT15.iterdir()) if (p / "seqinfo.ini").is_file()]
 
 
-def association(model, cfg, repeats: int, gt_links: bool = False, threads: int = 1) -> dict:
+def association(model, cfg, repeats: int, gt_links: bool = False, workers: int = 1, backend: str = "auto") -> dict:
     """``gt_links``: the MPN still runs on every graph, but edges are linked by the GT flow labels
     (what a model that links correctly would make the hierarchy do)."""
     from lgmot.track import Tracker
     from lgmot.track.run import gt_identities
 
-    tracker = Tracker(cfg, scorer=MpnThenGtScorer(model), threads=threads) if gt_links else \
-        Tracker(cfg, model, threads=threads)
+    tracker = Tracker(cfg, scorer=MpnThenGtScorer(model), workers=workers, backend=backend) if gt_links else \
+        Tracker(cfg, model, workers=workers, backend=backend)
+    label = f"{workers} worker(s), {resolve_backend(backend) if workers > 1 else 'in process'}"
     per_seq, frames, seconds, dets = [], 0, 0.0, 0
     for s in mot15_sequences():
         d = s.detections
@@ -114,9 +117,10 @@ def association(model, cfg, repeats: int, gt_links: bool = False, threads: int =
         frames += s.info.length
         dets += len(d)
         seconds += best
-        print(f"  lgmot{' (GT links)' if gt_links else ''} {threads} thread(s) {s.name}: {s.info.length} frames "
+        print(f"  lgmot{' (GT links)' if gt_links else ''} {label} {s.name}: {s.info.length} frames "
               f"in {best:.2f}s", flush=True)
-    return {"frames": frames, "detections": dets, "seconds": round(seconds, 3), "threads": threads,
+    return {"frames": frames, "detections": dets, "seconds": round(seconds, 3), "workers": workers,
+            "backend": resolve_backend(backend) if workers > 1 else "in process",
             "fps": round(frames / seconds, 1), "repeats": repeats, "per_sequence": per_seq}
 
 
@@ -195,20 +199,75 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size of one process, MB (shared pages split between their users)."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+class MemorySampler:
+    """Peak of the summed PSS of this process and its children (the forked clip workers),
+    sampled every ``interval`` s on a background thread: the memory the whole job really holds
+    (RSS would count the pages a forked worker shares with its parent twice). Linux only."""
+
+    def __init__(self, interval: float = 0.05):
+        import threading
+
+        self.interval, self.peak_mb = interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> float:
+        me = os.getpid()
+        pids = [me]
+        try:
+            pids += [int(x) for x in Path(f"/proc/{me}/task/{me}/children").read_text().split()]
+        except OSError:
+            pass
+        total = 0.0
+        for pid in pids:
+            try:
+                total += pss_mb(pid)
+            except OSError:  # a worker exited between listing and reading
+                pass
+        self.peak_mb = max(self.peak_mb, total)
+        return total
+
+    def _run(self):
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self):
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
 def scale_worker(n_objects: int, n_frames: int, model_path: str | None) -> None:
     """Runs in a fresh subprocess; prints one JSON line."""
     from lgmot.track import Tracker
 
     model, cfg, desc = load_benchmark_model(model_path)
     dets, gid = synthetic_detections(n_objects, n_frames)
-    tracker = Tracker(cfg, scorer=MpnThenGtScorer(model))
+    tracker = Tracker(cfg, scorer=MpnThenGtScorer(model))  # the default clip workers and backend
     before = rss_mb()
-    t0 = time.perf_counter()
-    tracks = tracker.track_detections(dets, 30.0, gt_ids=gid)
-    seconds = time.perf_counter() - t0
+    with MemorySampler() as mem:
+        t0 = time.perf_counter()
+        tracks = tracker.track_detections(dets, 30.0, gt_ids=gid)
+        seconds = time.perf_counter() - t0
+    workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     print(json.dumps({"objects": n_objects, "frames": n_frames, "detections": len(dets),
                       "seconds": round(seconds, 3), "fps": round(n_frames / seconds, 1),
-                      "peak_rss_mb": round(rss_mb(), 1), "rss_before_tracking_mb": round(before, 1),
+                      "peak_mb": round(mem.peak_mb, 1), "peak_rss_mb": round(rss_mb(), 1),
+                      "worker_peak_rss_mb": round(workers_rss, 1), "rss_before_tracking_mb": round(before, 1),
+                      "workers": tracker.workers, "backend": resolve_backend(tracker.backend),
                       "tracks": int(tracks.id.nunique()), "true_ids": int(len(np.unique(gid)))}))
 
 
@@ -244,7 +303,8 @@ def scaling(model_path: str | None, densities, lengths, timeout: float) -> list[
             row = json.loads(r.stdout.strip().splitlines()[-1])
             row["status"] = "ok"
             rows.append(row)
-            print(f"  {n} objects x {f} frames: {row['seconds']:.1f}s, peak RSS {row['peak_rss_mb']:.0f} MB", flush=True)
+            print(f"  {n} objects x {f} frames: {row['seconds']:.1f}s, peak memory {row['peak_mb']:.0f} MB "
+                  f"(main process peak RSS {row['peak_rss_mb']:.0f} MB)", flush=True)
     return rows
 
 
@@ -338,43 +398,53 @@ def fmt(x, nd=0):
 
 def write_markdown(res: dict) -> str:
     a, p = res["association"], res["peers"]
+    one = res.get("association_1_worker") or a
+    thr = res.get("association_threads")
+    kind = {"process": "forked processes", "thread": "threads", "in process": "in process"}[a.get("backend", "in process")]
     lines = ["# lgmot speed", "",
              f"Machine: {res['machine']['cpus']} CPU cores, load average {res['machine']['load_before']} before / "
-             f"{res['machine']['load_after']} after the run (shared machine: other jobs were running). "
-             f"Each graph's ops run on 1 intra-op thread; lgmot's default tracks {a.get('threads', 1)} clips "
-             f"concurrently (threads). Model: {res['model']}.", "",
+             f"{res['machine']['load_after']} after the run. Each graph's ops run on 1 intra-op thread; lgmot's "
+             f"default tracks {a.get('workers', 1)} clips of a sequence concurrently ({kind}). Model: {res['model']}.", "",
              "## Association throughput, MOT15 train public detections (11 sequences, 5,500 frames, no appearance)", "",
              f"Detections with score < {res.get('min_score', 0):g} (the model's `min_score`) are dropped for every "
              "tracker, so all rows track the same boxes.", "",
-             "| tracker | FPS | lgmot (default) / tracker | lgmot (1 thread) / tracker |", "|---|---:|---:|---:|",
-             f"| lgmot, {a.get('threads', 1)} clip threads (default) | {fmt(a['fps'])} | 1.00 | - |"]
-    one = res.get("association_1_thread")
-    if one and one is not a:
-        lines.append(f"| lgmot, 1 thread | {fmt(one['fps'])} | {a['fps'] / one['fps']:.2f} | 1.00 |")
-    one = one or a
+             "| tracker | cores used | FPS | lgmot (default) / tracker | lgmot (1 worker) / tracker |",
+             "|---|---:|---:|---:|---:|",
+             f"| lgmot, {a.get('workers', 1)} clip workers, {kind} (default) | {a.get('workers', 1)} | {fmt(a['fps'])} | 1.00 | "
+             f"{one['fps'] / a['fps']:.2f} |"]
+    if thr:
+        lines.append(f"| lgmot, {thr['workers']} clip threads | {thr['workers']} | {fmt(thr['fps'])} | "
+                     f"{a['fps'] / thr['fps']:.2f} | {one['fps'] / thr['fps']:.2f} |")
+    if one is not a:
+        lines.append(f"| lgmot, 1 worker | 1 | {fmt(one['fps'])} | {a['fps'] / one['fps']:.2f} | 1.00 |")
     g = res.get("association_gt_links")
     if g:
-        lines.append(f"| lgmot, MPN run but links from GT (a model that links correctly) | {fmt(g['fps'])} | "
-                     f"{g['fps'] / a['fps']:.2f} | - |")
+        lines.append(f"| lgmot, MPN run but links from GT (a model that links correctly) | {g.get('workers', 1)} | "
+                     f"{fmt(g['fps'])} | {a['fps'] / g['fps']:.2f} | - |")
     for name, fps in p.items():
-        lines.append(f"| trackers {name} (1 thread) | {fmt(fps)} | {fmt(a['fps'] / fps, 2) if fps else '-'} | "
+        lines.append(f"| trackers {name} | 1 | {fmt(fps)} | {fmt(a['fps'] / fps, 2) if fps else '-'} | "
                      f"{fmt(one['fps'] / fps, 2) if fps else '-'} |")
     lines += ["", "Ratios: lgmot's FPS over the tracker's. lgmot: fastest of %d runs per "
-              "sequence, `Tracker.track_detections` (graphs, MPN, rounding, stitching, post-processing); "
-              "peers: time inside `update`, fastest of 3 per sequence; they are single-threaded Python." % a["repeats"], ""]
+              "sequence, `Tracker.track_detections` (graphs, MPN, rounding, stitching, post-processing; with "
+              "processes also forking the workers, once per sequence); peers: time inside `update`, fastest of 3 per "
+              "sequence; they are single-threaded, online (frame by frame), so they cannot split a sequence "
+              "over cores as an offline tracker's independent clips can." % a["repeats"], ""]
     lines += ["## Scaling on synthetic detections", "",
-              "| objects/frame | frames | detections | seconds | FPS | peak RSS (MB) |", "|---:|---:|---:|---:|---:|---:|"]
+              "| objects/frame | frames | detections | seconds | FPS | peak memory (MB) | main process peak RSS (MB) |",
+              "|---:|---:|---:|---:|---:|---:|---:|"]
     for r in res["scaling"]:
         if r.get("status") == "ok":
             lines.append(f"| {r['objects']} | {r['frames']:,} | {r['detections']:,} | {r['seconds']:.1f} | "
-                         f"{r['fps']:,.0f} | {r['peak_rss_mb']:,.0f} |")
+                         f"{r['fps']:,.0f} | {r['peak_mb']:,.0f} | {r['peak_rss_mb']:,.0f} |")
         else:
-            lines.append(f"| {r['objects']} | {r['frames']:,} | - | {r['status']} | - | - |")
+            lines.append(f"| {r['objects']} | {r['frames']:,} | - | {r['status']} | - | - | - |")
     if res["linearity"]:
         lines += ["", "Linearity, t(5,000 frames) / (5 x t(1,000 frames)): " + ", ".join(
             f"{l['objects']} objects {l['ratio_5000_vs_5x1000']:.2f}" for l in res["linearity"]) + "."]
-    lines += ["", "Each configuration runs in a fresh process; peak RSS is that process's maximum "
-              "(Python, torch and the model included). Edges scored by the MPN, linked by GT flow labels.", ""]
+    lines += ["", "Each configuration runs in a fresh process with the default clip workers. Peak memory: the "
+              "largest sum of the proportional set sizes (PSS) of that process and its forked workers, sampled every "
+              "50 ms (Python, torch and the model included; pages a worker shares with its parent are counted once). "
+              "Main process peak RSS: its own high-water mark. Edges scored by the MPN, linked by GT flow labels.", ""]
     t = res.get("training")
     if t:
         lines += ["## Training throughput (MOT15, no appearance)", "",
@@ -403,9 +473,9 @@ def plot(res: dict, path: Path) -> None:
     for f in sorted({r["frames"] for r in ok}):
         rr = sorted((r for r in ok if r["frames"] == f), key=lambda r: r["objects"])
         ax[0].plot([r["objects"] for r in rr], [r["seconds"] for r in rr], "o-", label=f"{f:,} frames")
-        ax[1].plot([r["objects"] for r in rr], [r["peak_rss_mb"] for r in rr], "o-", label=f"{f:,} frames")
+        ax[1].plot([r["objects"] for r in rr], [r["peak_mb"] for r in rr], "o-", label=f"{f:,} frames")
     ax[0].set(xlabel="objects per frame", ylabel="tracking time (s)", yscale="log", title="time vs density and length")
-    ax[1].set(xlabel="objects per frame", ylabel="peak RSS (MB)", title="memory vs density and length")
+    ax[1].set(xlabel="objects per frame", ylabel="peak memory, PSS of all processes (MB)", title="memory vs density and length")
     for a in ax:
         a.grid(alpha=0.3)
         a.legend()
@@ -440,21 +510,24 @@ def main() -> None:
     model, cfg, desc = load_benchmark_model(args.model)
     res["model"] = desc
     print(f"model: {desc}\n[1/5] association throughput on MOT15", flush=True)
-    from lgmot.track.tracker import default_clip_threads
-
-    threads = default_clip_threads()
-    res["association_1_thread"] = association(model, cfg, args.repeats, threads=1)
-    print(f"  lgmot, 1 thread: {res['association_1_thread']['fps']} FPS", flush=True)
-    res["association"] = association(model, cfg, args.repeats, threads=threads) if threads > 1 \
-        else res["association_1_thread"]
-    print(f"  lgmot, {threads} clip threads (default): {res['association']['fps']} FPS", flush=True)
-    res["association_gt_links"] = association(model, cfg, args.repeats, gt_links=True, threads=threads)
+    workers = default_clip_workers()
+    res["association_1_worker"] = association(model, cfg, args.repeats, workers=1)
+    print(f"  lgmot, 1 worker: {res['association_1_worker']['fps']} FPS", flush=True)
+    if workers > 1:
+        res["association_threads"] = association(model, cfg, args.repeats, workers=workers, backend="thread")
+        print(f"  lgmot, {workers} clip threads: {res['association_threads']['fps']} FPS", flush=True)
+        res["association"] = association(model, cfg, args.repeats, workers=workers)
+    else:
+        res["association"] = res["association_1_worker"]
+    print(f"  lgmot, default ({workers} workers, {res['association']['backend']}): {res['association']['fps']} FPS",
+          flush=True)
+    res["association_gt_links"] = association(model, cfg, args.repeats, gt_links=True, workers=workers)
     print(f"  lgmot, MPN + GT links: {res['association_gt_links']['fps']} FPS", flush=True)
     print("[2/5] peers", flush=True)
     res["min_score"] = cfg.tracker.min_score
     res["peers"] = {} if "peers" in args.skip else peers(3, cfg.tracker.min_score)
     res["ratio_to_peers"] = {k: round(res["association"]["fps"] / v, 3) for k, v in res["peers"].items() if v}
-    res["ratio_to_peers_1_thread"] = {k: round(res["association_1_thread"]["fps"] / v, 3)
+    res["ratio_to_peers_1_worker"] = {k: round(res["association_1_worker"]["fps"] / v, 3)
                                       for k, v in res["peers"].items() if v}
     print("[3/5] scaling", flush=True)
     dens = DENSITIES[:2] if args.quick else DENSITIES

@@ -30,8 +30,9 @@ def track(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     workers: int = typer.Option(1, "--workers", "-j", min=1,
                                 help="Track this many sequences at once, one process each (one progress display)."),
-    threads: Optional[int] = typer.Option(None, min=1, help="Clips of a sequence tracked concurrently "
-                                          "(default: LGMOT_TRACK_THREADS, else min(2, CPUs)); same tracks."),
+    clip_workers: Optional[int] = typer.Option(None, min=1, help="Clips of a sequence tracked concurrently, in forked "
+                                               "processes where possible (default: LGMOT_TRACK_WORKERS, else "
+                                               "min(2, CPUs)); same tracks."),
 ) -> None:
     """Track every sequence of SOURCE and write MOTChallenge result files."""
     from ..config import load_config
@@ -45,8 +46,8 @@ def track(
 
             cfg = replace(cfg, tracker=replace(cfg.tracker, interpolate=interpolate))
             tracker.config = cfg
-        if threads is not None:
-            tracker.threads = threads
+        if clip_workers is not None:
+            tracker.workers = clip_workers
         seqs = resolve_sources(source, split, seqmap)
         job = _Job(cfg, model, oracle, detections, min_score, appearance, cache_dir or out / "cache", out, save_video)
         if workers > 1 and len(seqs) > 1:
@@ -109,7 +110,7 @@ def _worker_init(job: _Job, threads: int) -> None:
     torch.set_num_threads(threads)
     tracker, _ = load_tracker(job.cfg, job.model, job.oracle)
     tracker.config = job.cfg  # the parent's resolved config (checkpoint network + user tracking settings)
-    tracker.threads = threads  # the cores are already split between the worker processes
+    tracker.workers = threads  # the cores are already split between the sequence processes
     _WORKER_TRACKER = tracker
 
 

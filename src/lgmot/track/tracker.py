@@ -6,7 +6,6 @@ interpolated.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,8 +15,9 @@ from ..config import Config
 from ..data.schema import TRACK_COLUMNS, empty
 from ..graph import Tracklets
 from ..solve import Stitcher, clip_ranges, drop_short, interpolate
-from ..threads import env_threads, single_thread
+from ..threads import single_thread
 from .hierarchy import EdgeScorer, oracle_scorer, run_hierarchy
+from .parallel import default_clip_workers, map_in_order, resolve_backend
 
 
 @dataclass
@@ -38,29 +38,6 @@ class ModelScorer:
         return undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
 
 
-def default_clip_threads() -> int:
-    return env_threads("LGMOT_TRACK_THREADS", min(2, os.cpu_count() or 1))
-
-
-def _in_order(fn, items: list, threads: int):
-    """``map(fn, items)`` in order; with ``threads`` > 1 at most 2 x threads items are in flight
-    (bounded memory). torch and most numpy kernels release the GIL, so clips overlap."""
-    if threads <= 1 or len(items) <= 1:
-        yield from map(fn, items)
-        return
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(threads, thread_name_prefix="lgmot-clip") as ex:
-        pending: deque = deque()
-        for x in items:
-            pending.append(ex.submit(fn, x))
-            if len(pending) >= 2 * threads:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
 def confident(scores: np.ndarray, min_score: float) -> np.ndarray:
     """Mask of the detections to track: score >= ``min_score``, or all of them when none reaches
     it (as the reference's byte065 filter: a different score scale must not empty a sequence)."""
@@ -75,10 +52,12 @@ class Tracker:
     """
 
     def __init__(self, config: Config, model=None, *, oracle: bool = False, scorer: EdgeScorer | None = None,
-                 threads: int | None = None):
-        """``threads``: clips tracked concurrently (each on one intra-op thread); clips are
-        independent until stitched in order, so the tracks do not depend on it. Default: the
-        ``LGMOT_TRACK_THREADS`` environment variable, else min(2, CPU count)."""
+                 workers: int | None = None, backend: str = "auto"):
+        """``workers``: clips tracked concurrently, each on one intra-op thread (default: the
+        ``LGMOT_TRACK_WORKERS`` environment variable, else min(2, CPU count)); ``backend``:
+        'process' (forked workers), 'thread' or 'auto' (processes where fork is safe), see
+        :mod:`lgmot.track.parallel`. Clips are independent until stitched in order, so the
+        tracks depend on neither."""
         if scorer is None:
             if oracle:
                 scorer = oracle_scorer
@@ -89,7 +68,9 @@ class Tracker:
                 raise ValueError("Tracker needs a trained model (or oracle=True); random weights are never used")
         self.config = config
         self.scorer = scorer
-        self.threads = max(1, int(threads)) if threads is not None else default_clip_threads()
+        self.workers = max(1, int(workers)) if workers is not None else default_clip_workers()
+        resolve_backend(backend)  # reject unknown names now, not at the first multi-clip sequence
+        self.backend = backend
         self.oracle = oracle
 
     def track_detections(self, dets: pd.DataFrame, fps: float, appearance: np.ndarray | None = None,
@@ -130,7 +111,7 @@ class Tracker:
         stitcher = Stitcher()
         clips = clip_ranges(int(frames.min()), int(frames.max()), cfg.frames_per_graph, cfg.graph_overlap)
         with single_thread():
-            for res in _in_order(clip_labels, clips, self.threads):
+            for res in map_in_order(clip_labels, clips, self.workers, self.backend):
                 if res is not None:
                     lo, hi, labels = res
                     stitcher.add(pd.DataFrame({"det_id": np.arange(lo, hi), "frame": frames[lo:hi], "label": labels}))
