@@ -59,3 +59,37 @@ def test_worker_error_reaches_caller():
     for backend in ("process", "thread"):
         with pytest.raises(ValueError, match="clip 2 failed"):
             list(map_in_order(boom, range(5), 2, backend))
+
+
+class _BiasScorer:
+    """Every candidate edge gets probability sigmoid(model.bias): the weights decide everything."""
+
+    def __init__(self):
+        self.model = torch.nn.Linear(1, 1)
+
+    def __call__(self, level, tracklets, graph):
+        import numpy as np
+
+        return np.full(len(graph.edges), float(torch.sigmoid(self.model.bias.detach())[0]))
+
+
+def test_process_pool_is_reused_and_sees_new_weights(tmp_path):
+    seq = load_sequence(make_sequence(tmp_path / "s", frames=90, people=4, seed=5))
+    cfg = preset("lgmot")
+    cfg = replace(cfg, tracker=replace(cfg.tracker, frames_per_graph=30, frames_per_level=(5, 15, 30),
+                                       pruning=cfg.tracker.pruning[:3], use_motion=cfg.tracker.use_motion[:3]))
+    scorer = _BiasScorer()
+    with torch.no_grad():
+        scorer.model.bias.fill_(-5.0)  # links nothing: every track has one detection and is dropped
+    with Tracker(cfg, scorer=scorer, workers=2, backend="process") as tracker:
+        assert len(tracker.track_detections(seq.detections, seq.info.fps)) == 0
+        pool = tracker._pool._ex
+        assert len(tracker.track_detections(seq.detections, seq.info.fps)) == 0
+        assert tracker._pool._ex is pool  # same weights, same settings: the workers are kept
+        with torch.no_grad():
+            scorer.model.bias.fill_(5.0)  # in place, as an optimiser step: the workers must not keep -5
+        linked = tracker.track_detections(seq.detections, seq.info.fps)
+        assert tracker._pool._ex is not pool
+    assert len(linked) > 0
+    pd.testing.assert_frame_equal(linked, Tracker(cfg, scorer=scorer, workers=1).track_detections(
+        seq.detections, seq.info.fps))

@@ -1,13 +1,14 @@
 """Clips of one sequence tracked concurrently, results yielded in clip order.
 
-Clips are independent until they are stitched (in order), so they can run anywhere. Two backends:
+Clips are independent until they are stitched (in order), so they can run anywhere. Backends:
 
-* ``process`` (default where ``fork`` is safe: Linux, no CUDA in use): forked worker processes.
-  They inherit the scorer, the model and the sequence's arrays at fork time, so a task is only a
-  clip's (start, end) and its reply the clip's node labels. Each worker uses one intra-op thread.
-  Unlike threads this is not held back by the GIL (graph building and the many small torch ops
-  dispatch under it): on 2 cores, 2 processes were ~1.9x one, 2 threads 1.28x.
-* ``thread``: a thread pool (the fallback, and what ``--workers`` sequence processes use inside).
+* ``process`` (the default where ``fork`` is safe: Linux, CUDA not in use): a pool of forked
+  worker processes, kept between sequences. The workers inherit the scorer (the model) and the
+  tracker settings when the pool starts; a task carries one clip's arrays, the reply its node
+  labels. The pool is restarted when the scorer, its weights or the settings change, so a worker
+  never scores with stale weights. Each worker uses one intra-op thread. Unlike threads this is
+  not held back by the GIL (graph building and the many small torch ops dispatch under it).
+* ``thread``: a thread pool (the fallback).
 
 At most 2 x workers clips are in flight, so memory stays bounded on long sequences.
 """
@@ -16,22 +17,14 @@ from __future__ import annotations
 import itertools
 import os
 import sys
-import threading
 from collections import deque
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator
 
 from ..threads import env_threads
 
-T = TypeVar("T")
-R = TypeVar("R")
-
 BACKENDS = ("auto", "process", "thread")
 
-# Forked workers find their job here: the parent registers the function before the pool forks,
-# so each child inherits it (nothing is pickled but a token and the item).
-_FORK_JOBS: dict[int, Callable] = {}
-_FORK_LOCK = threading.Lock()
-_tokens = itertools.count()
+_STATE: Any = None  # a forked worker's inherited state, set by _init_worker
 
 
 def default_clip_workers() -> int:
@@ -50,41 +43,100 @@ def fork_available() -> bool:
 def resolve_backend(backend: str) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"clip backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if backend == "auto":
+    if backend == "auto" or (backend == "process" and not fork_available()):
         return "process" if fork_available() else "thread"
-    if backend == "process" and not fork_available():
-        return "thread"
     return backend
 
 
-def map_in_order(fn: Callable[[T], R], items: Iterable[T], workers: int, backend: str = "auto") -> Iterator[R]:
-    """``map(fn, items)`` in order, ``workers`` items at a time."""
-    items = list(items)
-    if workers <= 1 or len(items) <= 1:
-        yield from map(fn, items)
-        return
-    workers = min(workers, len(items))
-    if resolve_backend(backend) == "thread":
-        from concurrent.futures import ThreadPoolExecutor
+def state_key(*objs: Any) -> tuple:
+    """Identity of what forked workers inherited: the objects, and for torch modules among them
+    (or held as ``.model``) every tensor's identity, storage and in-place version counter, so an
+    optimiser step or ``load_state_dict`` is noticed."""
+    key: list = []
+    for o in objs:
+        key.append(id(o))
+        model = o if hasattr(o, "parameters") else getattr(o, "model", None)
+        if model is not None and hasattr(model, "parameters") and hasattr(model, "buffers"):
+            key.append(tuple((id(t), t.data_ptr(), t._version)
+                             for t in itertools.chain(model.parameters(), model.buffers())))
+    return tuple(key)
 
-        with ThreadPoolExecutor(workers, thread_name_prefix="lgmot-clip") as ex:
-            yield from _bounded(ex, fn, items, workers)
-        return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
 
-    with _FORK_LOCK:
-        token = next(_tokens)
-        _FORK_JOBS[token] = fn
+class ClipPool:
+    """``map(fn, state, payloads)`` = ``[fn(state, p) for p in payloads]``, in order, on
+    ``workers`` workers. ``fn`` must be a module-level function (it is sent to the workers by
+    name); ``state`` reaches forked workers by inheritance, never pickled."""
+
+    def __init__(self, workers: int, backend: str = "auto"):
+        resolve_backend(backend)  # reject unknown names early
+        self.workers, self.backend = max(1, int(workers)), backend
+        self._ex = None
+        self._key: tuple | None = None
+
+    def map(self, fn: Callable, state: Any, payloads: Iterable, key: tuple | None = None) -> Iterator:
+        """``key`` identifies ``state`` for reusing the worker processes (default
+        :func:`state_key` of ``state``); a different key restarts them."""
+        it = iter(payloads)  # consumed lazily: only the clips in flight exist at once
+        head = list(itertools.islice(it, 2))
+        payloads = itertools.chain(head, it)
+        if self.workers <= 1 or len(head) <= 1:
+            yield from (fn(state, p) for p in payloads)
+            return
+        if resolve_backend(self.backend) == "thread":
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="lgmot-clip") as ex:
+                yield from _bounded(ex, lambda p: fn(state, p), payloads, self.workers)
+            return
+        ex = self._processes(state, state_key(state) if key is None else key)
+        try:
+            yield from _bounded(ex, _run_task, ((fn, p) for p in payloads), self.workers)
+        except BaseException as e:
+            from concurrent.futures.process import BrokenProcessPool
+
+            if isinstance(e, BrokenProcessPool):  # a worker died (e.g. killed for memory): start afresh next time
+                self.close()
+            raise
+
+    def _processes(self, state: Any, key: tuple):
+        if self._ex is not None and self._key == (key, self.workers):
+            return self._ex
+        self.close()
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        # fork: the workers inherit ``state`` (initargs are not pickled with the fork context)
+        self._ex = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"),
+                                       initializer=_init_worker, initargs=(state,))
+        self._key = (key, self.workers)
+        return self._ex
+
+    def close(self) -> None:
+        if self._ex is not None:
+            self._ex.shutdown(wait=True, cancel_futures=True)
+        self._ex, self._key = None, None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+
+def map_in_order(fn: Callable, items: Iterable, workers: int, backend: str = "auto") -> Iterator:
+    """``map(fn, items)`` in order on a one-off pool (``fn`` any callable: forked workers inherit it)."""
+    pool = ClipPool(workers, backend)
     try:
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_init_worker) as ex:
-            yield from _bounded(ex, _run_forked, [(token, x) for x in items], workers)
+        yield from pool.map(_call, fn, items, key=(id(fn),))
     finally:
-        with _FORK_LOCK:
-            _FORK_JOBS.pop(token, None)
+        pool.close()
 
 
-def _bounded(ex, fn, items: list, workers: int) -> Iterator:
+def _call(fn: Callable, item: Any) -> Any:
+    return fn(item)
+
+
+def _bounded(ex, fn, items: Iterable, workers: int) -> Iterator:
     pending: deque = deque()
     try:
         for x in items:
@@ -98,12 +150,14 @@ def _bounded(ex, fn, items: list, workers: int) -> Iterator:
             f.cancel()
 
 
-def _init_worker() -> None:
+def _init_worker(state: Any) -> None:
+    global _STATE
     import torch
 
     torch.set_num_threads(1)
+    _STATE = state
 
 
-def _run_forked(task):
-    token, item = task
-    return _FORK_JOBS[token](item)
+def _run_task(task: tuple) -> Any:
+    fn, payload = task
+    return fn(_STATE, payload)

@@ -17,7 +17,7 @@ from ..graph import Tracklets
 from ..solve import Stitcher, clip_ranges, drop_short, interpolate
 from ..threads import single_thread
 from .hierarchy import EdgeScorer, oracle_scorer, run_hierarchy
-from .parallel import default_clip_workers, map_in_order, resolve_backend
+from .parallel import ClipPool, default_clip_workers, state_key
 
 
 @dataclass
@@ -68,10 +68,31 @@ class Tracker:
                 raise ValueError("Tracker needs a trained model (or oracle=True); random weights are never used")
         self.config = config
         self.scorer = scorer
-        self.workers = max(1, int(workers)) if workers is not None else default_clip_workers()
-        resolve_backend(backend)  # reject unknown names now, not at the first multi-clip sequence
-        self.backend = backend
+        self._pool = ClipPool(default_clip_workers() if workers is None else workers, backend)
         self.oracle = oracle
+
+    @property
+    def workers(self) -> int:
+        return self._pool.workers
+
+    @workers.setter
+    def workers(self, n: int) -> None:
+        self._pool.close()
+        self._pool = ClipPool(n, self._pool.backend)
+
+    @property
+    def backend(self) -> str:
+        return self._pool.backend
+
+    def close(self) -> None:
+        """Stop the clip worker processes (they are also stopped when the tracker is collected)."""
+        self._pool.close()
+
+    def __enter__(self) -> "Tracker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def track_detections(self, dets: pd.DataFrame, fps: float, appearance: np.ndarray | None = None,
                          gt_ids: np.ndarray | None = None) -> pd.DataFrame:
@@ -94,27 +115,22 @@ class Tracker:
         frames = dets.frame.to_numpy()
         boxes = dets[["x", "y", "w", "h"]].to_numpy(np.float64)
         has_app = None if app is None else ~np.isnan(app).any(axis=1)
-        n_app = self.config.model.appearance_indicator
 
-        def clip_labels(clip: tuple[int, int]) -> tuple[int, int, np.ndarray] | None:
-            start, end = clip
-            lo, hi = np.searchsorted(frames, [start, end + 1])
-            if hi <= lo:
-                return None
-            sl = slice(lo, hi)
-            t0 = Tracklets.from_detections(frames[sl], boxes[sl],
-                                           app=None if app is None else np.nan_to_num(app[sl]).astype(np.float32),
-                                           has_app=None if has_app is None else has_app[sl],
-                                           gt_ids=None if gid is None else gid[sl])
-            return int(lo), int(hi), run_hierarchy(t0, cfg, fps, start, self.scorer, n_app)
+        def payloads():
+            for start, end in clip_ranges(int(frames.min()), int(frames.max()), cfg.frames_per_graph, cfg.graph_overlap):
+                lo, hi = np.searchsorted(frames, [start, end + 1])
+                if hi > lo:
+                    sl = slice(lo, hi)
+                    yield _Clip(float(fps), int(start), int(lo), frames[sl], boxes[sl],
+                                None if app is None else np.nan_to_num(app[sl]).astype(np.float32),
+                                None if has_app is None else has_app[sl], None if gid is None else gid[sl])
 
         stitcher = Stitcher()
-        clips = clip_ranges(int(frames.min()), int(frames.max()), cfg.frames_per_graph, cfg.graph_overlap)
+        state = (self.scorer, cfg, self.config.model.appearance_indicator)
         with single_thread():
-            for res in map_in_order(clip_labels, clips, self.workers, self.backend):
-                if res is not None:
-                    lo, hi, labels = res
-                    stitcher.add(pd.DataFrame({"det_id": np.arange(lo, hi), "frame": frames[lo:hi], "label": labels}))
+            for lo, labels in self._pool.map(_track_clip, state, payloads(), key=state_key(self.scorer, self.config)):
+                hi = lo + len(labels)
+                stitcher.add(pd.DataFrame({"det_id": np.arange(lo, hi), "frame": frames[lo:hi], "label": labels}))
         assigned = stitcher.result().set_index("det_id")["id"]
         tracks = pd.DataFrame({"frame": frames, "id": assigned.reindex(np.arange(len(dets))).to_numpy(),
                                "x": boxes[:, 0], "y": boxes[:, 1], "w": boxes[:, 2], "h": boxes[:, 3],
@@ -124,3 +140,24 @@ class Tracker:
         if cfg.interpolate:
             tracks = interpolate(tracks)
         return tracks[TRACK_COLUMNS].sort_values(["frame", "id"]).reset_index(drop=True)
+
+
+@dataclass
+class _Clip:
+    """One clip's detections (rows ``lo``.. of the sorted sequence), as sent to a clip worker."""
+
+    fps: float
+    start: int
+    lo: int
+    frames: np.ndarray
+    boxes: np.ndarray
+    app: np.ndarray | None
+    has_app: np.ndarray | None
+    gt_ids: np.ndarray | None
+
+
+def _track_clip(state: tuple, clip: _Clip) -> tuple[int, np.ndarray]:
+    """(first row, node label per detection) of one clip through the hierarchy."""
+    scorer, cfg, appearance_indicator = state
+    t0 = Tracklets.from_detections(clip.frames, clip.boxes, app=clip.app, has_app=clip.has_app, gt_ids=clip.gt_ids)
+    return clip.lo, run_hierarchy(t0, cfg, clip.fps, clip.start, scorer, appearance_indicator)

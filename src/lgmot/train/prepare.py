@@ -44,10 +44,10 @@ def make_validator(cfg: Config, inputs: list, gt_root_seqs: list[Sequence]):
 
     def validate(model) -> dict:
         model.eval()
-        tracker = Tracker(cfg, model)
         results = {}
-        for inp in inputs:
-            results[inp.seq.name] = track_sequence(tracker, inp)
+        with Tracker(cfg, model) as tracker:  # its clip workers stop before training goes on
+            for inp in inputs:
+                results[inp.seq.name] = track_sequence(tracker, inp)
         df = evaluate_sequences(gt_root_seqs, results)
         row = df.loc["COMBINED"]
         return {k: float(row[k]) for k in ("HOTA", "IDF1", "MOTA", "AssA", "DetA")}
