@@ -6,7 +6,7 @@ from their public Faster R-CNN detections. The 11 result files are scored togeth
 and the peer trackers of ``benchmarks/peers.py`` run on the same detections in the same process
 (``mot15_peers.main``), so the table compares like with like.
 
-    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--no-language] [--jobs 2]
+    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg+spg|isg|none] [--jobs 2]
 
 The detection threshold is the recipe's (``min_score`` 0.65, the reference's byte065 value); the
 peers run on all detections with their own defaults and again on the same thresholded detections.
@@ -34,16 +34,19 @@ from lgmot.train.prepare import prepare_train_sequence  # noqa: E402
 from lgmot.train.recipes import MOT15_FOLDS, MOT15_TRAIN, cpu_recipe, mot15_paths  # noqa: E402
 
 
-def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed: int, language: bool,
+LANGUAGE = {"isg+spg": (1.0, 1.0), "isg": (1.0, 0.0), "none": (0.0, 0.0)}
+
+
+def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed: int, language: str,
              enc=None, log=print) -> tuple[float, int]:
-    if enc is None and language:
+    isg, spg = LANGUAGE[language]
+    if enc is None and (isg or spg):
         from lgmot.language import load_text_encoder
 
         enc = load_text_encoder("minilm")
     held = MOT15_FOLDS[k]
     train_names = [n for n in MOT15_TRAIN if n not in held]
-    lang = 1.0 if language else 0.0
-    cfg = cpu_recipe(epochs, depth_every, seed, lang, lang, name=f"lgmot-mot15-fold{k + 1}")
+    cfg = cpu_recipe(epochs, depth_every, seed, isg, spg, name=f"lgmot-mot15-fold{k + 1}")
     run = out / f"fold{k + 1}"
     cache = out / "cache"
     seqs = [prepare_train_sequence(load_sequence(p), cfg, "public", True, cache, False, enc)
@@ -76,23 +79,24 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--depth-every", type=int, default=25)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--no-language", action="store_true")
+    ap.add_argument("--language", choices=sorted(LANGUAGE), default="isg+spg",
+                    help="language losses in training (ISG and SPG weights 1, or off)")
     ap.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (one core each)")
     ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_cv.csv")
     a = ap.parse_args()
     t_all = time.perf_counter()
-    args = [(k, a.data, a.out, a.epochs, a.depth_every, a.seed, not a.no_language) for k in range(len(MOT15_FOLDS))]
+    args = [(k, a.data, a.out, a.epochs, a.depth_every, a.seed, a.language) for k in range(len(MOT15_FOLDS))]
     done = list(run_jobs(run_fold, args, a.jobs))
     assoc_s, frames = sum(d[0] for d in done), sum(d[1] for d in done)
     fps = frames / assoc_s
     min_score = cpu_recipe().tracker.min_score
-    name = "lgmot (3-fold CV)" + ("" if not a.no_language else ", no language")
+    name = "lgmot (3-fold CV)" + ("" if a.language == "isg+spg" else f", language {a.language}")
     import mot15_peers
 
     mot15_peers.main(["--data", str(a.data / "mot15_train"), "--table", str(a.table),
                       "--min-score", "0", str(min_score),
                       "--lgmot-results", str(a.out / "results"), "--lgmot-name", name, "--lgmot-fps", f"{fps:.1f}"])
-    meta = {"epochs": a.epochs, "depth_every": a.depth_every, "seed": a.seed, "language": not a.no_language,
+    meta = {"epochs": a.epochs, "depth_every": a.depth_every, "seed": a.seed, "language": a.language,
             "min_score": min_score, "lr_schedule": cpu_recipe().train.lr_schedule, "jobs": a.jobs,
             "folds": [list(f) for f in MOT15_FOLDS], "lgmot_assoc_fps": round(fps, 1),
             "total_seconds": round(time.perf_counter() - t_all, 1)}

@@ -212,7 +212,7 @@ class MemorySampler:
     sampled every ``interval`` s on a background thread: the memory the whole job really holds
     (RSS would count the pages a forked worker shares with its parent twice). Linux only."""
 
-    def __init__(self, interval: float = 0.05):
+    def __init__(self, interval: float = 0.2):
         import threading
 
         self.interval, self.peak_mb = interval, 0.0
@@ -443,7 +443,7 @@ def write_markdown(res: dict) -> str:
             f"{l['objects']} objects {l['ratio_5000_vs_5x1000']:.2f}" for l in res["linearity"]) + "."]
     lines += ["", "Each configuration runs in a fresh process with the default clip workers. Peak memory: the "
               "largest sum of the proportional set sizes (PSS) of that process and its forked workers, sampled every "
-              "50 ms (Python, torch and the model included; pages a worker shares with its parent are counted once). "
+              "200 ms (Python, torch and the model included; pages a worker shares with its parent are counted once). "
               "Main process peak RSS: its own high-water mark. Edges scored by the MPN, linked by GT flow labels.", ""]
     t = res.get("training")
     if t:
@@ -490,7 +490,7 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="checkpoint (default: the shipped model, else fresh weights)")
     ap.add_argument("--quick", action="store_true", help="small smoke run (no 5,000-frame or 200-object configs)")
     ap.add_argument("--repeats", type=int, default=3, help="lgmot timings per MOT15 sequence (fastest kept; 3 as for the peers)")
-    ap.add_argument("--scale-timeout", type=float, default=240.0, help="seconds per scaling configuration")
+    ap.add_argument("--scale-timeout", type=float, default=400.0, help="seconds per scaling configuration")
     ap.add_argument("--train-iters", type=int, default=4)
     ap.add_argument("--e2e-frames", type=int, default=100)
     ap.add_argument("--skip", nargs="*", default=[], choices=["peers", "scaling", "training", "e2e"])
