@@ -35,7 +35,7 @@ from lgmot.evaluate.sequences import evaluate_sequences  # noqa: E402
 from lgmot.track import Tracker  # noqa: E402
 from lgmot.track.run import prepare_inputs, track_sequence  # noqa: E402
 from lgmot.train import train  # noqa: E402
-from lgmot.train.prepare import prepare_train_sequence  # noqa: E402
+from lgmot.train.prepare import prepare_train_sequences  # noqa: E402
 from lgmot.train.recipes import cpu_recipe, mot15_paths  # noqa: E402
 
 from jobs import run_jobs  # noqa: E402  (benchmarks/, the script's folder)
@@ -85,14 +85,11 @@ def evaluate_model(run: Path, tests: dict[str, list], cache: Path) -> dict[str, 
 def run_one(setting: str, variant: str, seed: int, data: Path, out: Path, epochs: int, depth_every: int,
             synth_frames: int, synth_people: int) -> list[dict]:
     """Train one (variant, seed) of a setting and score it in- and cross-domain; one row per domain."""
-    from lgmot.language import load_text_encoder
-
     paths, dets = setting_inputs(setting, data, out, synth_frames, synth_people)
     cache = out / setting / "cache"
     isg, spg = VARIANTS[variant]
     cfg = cpu_recipe(epochs, depth_every, seed, isg, spg, name=f"{setting}-{variant}-s{seed}")
-    enc = load_text_encoder("minilm") if isg or spg else None
-    train_seqs = [prepare_train_sequence(load_sequence(p), cfg, dets, True, cache, False, enc) for p in paths["train"]]
+    train_seqs = prepare_train_sequences(paths["train"], cfg, dets, cache)
     # test inputs: appearance where frames exist (synthetic, PETS); no text is needed to track
     tests = {d: [prepare_inputs(load_sequence(p), dets, appearance=True, cache_dir=cache, progress=False)
                  for p in paths[d]] for d in ("in", "cross")}

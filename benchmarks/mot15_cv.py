@@ -30,7 +30,7 @@ from lgmot.data import load_sequence  # noqa: E402
 from lgmot.track import Tracker  # noqa: E402
 from lgmot.track.run import prepare_inputs, track_sequence, write_sequence_results  # noqa: E402
 from lgmot.train import train  # noqa: E402
-from lgmot.train.prepare import prepare_train_sequence  # noqa: E402
+from lgmot.train.prepare import prepare_train_sequences  # noqa: E402
 from lgmot.train.recipes import MOT15_FOLDS, MOT15_TRAIN, cpu_recipe, mot15_paths  # noqa: E402
 
 
@@ -40,17 +40,12 @@ LANGUAGE = {"isg+spg": (1.0, 1.0), "isg": (1.0, 0.0), "none": (0.0, 0.0)}
 def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed: int, language: str,
              enc=None, log=print) -> tuple[float, int]:
     isg, spg = LANGUAGE[language]
-    if enc is None and (isg or spg):
-        from lgmot.language import load_text_encoder
-
-        enc = load_text_encoder("minilm")
     held = MOT15_FOLDS[k]
     train_names = [n for n in MOT15_TRAIN if n not in held]
     cfg = cpu_recipe(epochs, depth_every, seed, isg, spg, name=f"lgmot-mot15-fold{k + 1}")
     run = out / f"fold{k + 1}"
     cache = out / "cache"
-    seqs = [prepare_train_sequence(load_sequence(p), cfg, "public", True, cache, False, enc)
-            for p in mot15_paths(data, train_names)]
+    seqs = prepare_train_sequences(mot15_paths(data, train_names), cfg, "public", cache, text_encoder=enc)
     t0 = time.perf_counter()
     res = train(cfg, seqs, run, progress=False)
     log(f"fold {k + 1}: trained on {len(train_names)} sequences, {res.iterations} iterations, "

@@ -27,7 +27,7 @@ from lgmot.data import Sequence, write_results  # noqa: E402
 from lgmot.data.layouts import read_seqmap  # noqa: E402
 from lgmot.data.motio import atomic_write_text  # noqa: E402
 from lgmot.evaluate import COMBINED, evaluate  # noqa: E402
-from lgmot.track.tracker import confident  # noqa: E402
+from lgmot.detect import confident  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path("/work/shared/data/mot15_train")

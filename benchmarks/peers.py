@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lgmot.data.schema import TRACK_COLUMNS, empty, typed
-from lgmot.track.tracker import confident
+from lgmot.detect import confident
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
-from lgmot.data import load_sequence
 from lgmot.train import train
-from lgmot.train.prepare import prepare_train_sequence
+from lgmot.train.prepare import prepare_train_sequences
 from lgmot.train.recipes import MOT15_TRAIN, cpu_recipe, mot15_paths
 
 
@@ -37,13 +35,7 @@ def main() -> None:
     lang = 0.0 if a.no_language else 1.0
     cfg = cpu_recipe(a.epochs, a.depth_every, a.seed, lang, lang, name="lgmot-mot15")
     t0 = time.perf_counter()
-    enc = None
-    if not a.no_language:
-        from lgmot.language import load_text_encoder
-
-        enc = load_text_encoder(cfg.train.text_encoder)
-    seqs = [prepare_train_sequence(load_sequence(p), cfg, "public", True, a.out / "cache", False, enc)
-            for p in mot15_paths(a.data, MOT15_TRAIN)]
+    seqs = prepare_train_sequences(mot15_paths(a.data, MOT15_TRAIN), cfg, "public", a.out / "cache")
     t_prep = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = train(cfg, seqs, a.out, resume=a.resume, max_iterations=a.max_iterations, progress=True)

@@ -10,7 +10,7 @@ from lgmot.config import preset
 from lgmot.data import load_sequence
 from lgmot.synth import make_sequence
 from lgmot.track import Tracker
-from lgmot.track.tracker import confident
+from lgmot.detect import confident
 from lgmot.train.prepare import prepare_train_sequence
 
 
@@ -52,3 +52,17 @@ def test_training_data_uses_the_same_threshold(tmp_path):
     assert 0 < len(cut.dets) == keep.sum() < len(full.dets)
     np.testing.assert_array_equal(cut.gt_ids, full.gt_ids[keep])
     np.testing.assert_array_equal(cut.dets.frame.to_numpy(), full.dets.frame.to_numpy()[keep])
+
+
+def test_prepare_train_sequences_matches_one_by_one(tmp_path):
+    from lgmot.train.prepare import prepare_train_sequences
+
+    roots = [make_sequence(tmp_path / f"s{k}", frames=10, people=2, seed=k) for k in range(2)]
+    cfg = preset("lgmot")
+    cfg = replace(cfg, train=replace(cfg.train, isg_weight=0.0, spg_weight=0.0))  # no text encoder needed
+    many = prepare_train_sequences(roots, cfg, "public", appearance=False)
+    for ts, root in zip(many, roots):
+        one = prepare_train_sequence(load_sequence(root), cfg, "public", appearance=False)
+        assert ts.name == one.name and ts.scene_emb is None
+        pd.testing.assert_frame_equal(ts.dets, one.dets)
+        np.testing.assert_array_equal(ts.gt_ids, one.gt_ids)

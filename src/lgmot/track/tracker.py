@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..config import Config
 from ..data.schema import TRACK_COLUMNS, empty
+from ..detect.filter import confident
 from ..graph import Tracklets
 from ..solve import Stitcher, clip_ranges, drop_short, interpolate
 from ..threads import single_thread
@@ -36,13 +37,6 @@ class ModelScorer:
         with torch.inference_mode(), single_thread():
             out = self.model(level, x, edge_index, edge_attr, has_app, last_only=True)
         return undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
-
-
-def confident(scores: np.ndarray, min_score: float) -> np.ndarray:
-    """Mask of the detections to track: score >= ``min_score``, or all of them when none reaches
-    it (as the reference's byte065 filter: a different score scale must not empty a sequence)."""
-    keep = np.asarray(scores, dtype=np.float64) >= min_score
-    return keep if keep.any() else np.ones_like(keep)
 
 
 class Tracker:

@@ -15,7 +15,7 @@ def prepare_train_sequence(seq: Sequence, cfg: Config, detections: str = "public
 
     inp = prepare_inputs(seq, detections, appearance=appearance, cache_dir=cache_dir, progress=progress,
                          need_gt_ids=True)
-    from ..track.tracker import confident
+    from ..detect.filter import confident
 
     keep = confident(inp.dets.score.to_numpy(), cfg.tracker.min_score)  # train on what tracking sees
     dets = inp.dets[keep].reset_index(drop=True)
@@ -23,6 +23,20 @@ def prepare_train_sequence(seq: Sequence, cfg: Config, detections: str = "public
     if text_encoder is not None and (cfg.train.isg_weight > 0 or cfg.train.spg_weight > 0):
         attach_language(ts, seq, text_encoder)
     return ts
+
+
+def prepare_train_sequences(paths: list, cfg: Config, detections: str = "public", cache_dir: str | Path | None = None,
+                            appearance: bool = True, progress: bool = False, text_encoder=None) -> list[TrainSequence]:
+    """:func:`prepare_train_sequence` for each sequence folder in ``paths``. The config's text
+    encoder is loaded once when a language loss is on and ``text_encoder`` is not given."""
+    from ..data import load_sequence
+
+    if text_encoder is None and (cfg.train.isg_weight > 0 or cfg.train.spg_weight > 0):
+        from ..language import load_text_encoder
+
+        text_encoder = load_text_encoder(cfg.train.text_encoder)
+    return [prepare_train_sequence(load_sequence(p), cfg, detections, appearance, cache_dir, progress, text_encoder)
+            for p in paths]
 
 
 def attach_language(ts: TrainSequence, seq: Sequence, text_encoder) -> None:
