@@ -15,12 +15,14 @@ def test_workers_match_serial(tmp_path):
         ini = seq / "seqinfo.ini"
         ini.write_text(ini.read_text().replace("name=source", f"name=seq{i}"))
     runner = CliRunner()
-    for name, extra in (("serial", []), ("parallel", ["--workers", "2"])):
+    for name, extra in (("serial", ["--clip-workers", "1"]), ("parallel", ["--workers", "2"]),
+                        ("clips", ["--clip-workers", "2"])):
         res = runner.invoke(app, ["track", str(root), "--out", str(tmp_path / name), "--oracle",
                                   "--no-appearance", "-q", *extra])
         assert res.exit_code == 0, res.output
     for i in range(3):
         a = (tmp_path / "serial" / f"seq{i}.txt").read_text()
         b = (tmp_path / "parallel" / f"seq{i}.txt").read_text()
-        assert a == b and a
+        c = (tmp_path / "clips" / f"seq{i}.txt").read_text()
+        assert a == b == c and a
     assert not [p for p in (tmp_path / "parallel").iterdir() if p.name.endswith(".tmp")]
