@@ -6,7 +6,7 @@ from their public Faster R-CNN detections. The 11 result files are scored togeth
 and the peer trackers of ``benchmarks/peers.py`` run on the same detections in the same process
 (``mot15_peers.main``), so the table compares like with like.
 
-    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg+spg|isg|none] [--jobs 2]
+    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg|isg+spg|none] [--jobs 2]
 
 The detection threshold is the recipe's (``min_score`` 0.65, the reference's byte065 value); the
 peers run on all detections with their own defaults and again on the same thresholded detections.
@@ -31,10 +31,7 @@ from lgmot.track import Tracker  # noqa: E402
 from lgmot.track.run import prepare_inputs, track_sequence, write_sequence_results  # noqa: E402
 from lgmot.train import train  # noqa: E402
 from lgmot.train.prepare import prepare_train_sequences  # noqa: E402
-from lgmot.train.recipes import MOT15_FOLDS, MOT15_TRAIN, cpu_recipe, mot15_paths  # noqa: E402
-
-
-LANGUAGE = {"isg+spg": (1.0, 1.0), "isg": (1.0, 0.0), "none": (0.0, 0.0)}
+from lgmot.train.recipes import LANGUAGE, MOT15_FOLDS, MOT15_TRAIN, cpu_recipe, mot15_paths  # noqa: E402
 
 
 def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed: int, language: str,
@@ -74,8 +71,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--depth-every", type=int, default=25)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--language", choices=sorted(LANGUAGE), default="isg+spg",
-                    help="language losses in training (ISG and SPG weights 1, or off)")
+    ap.add_argument("--language", choices=sorted(LANGUAGE), default="isg",
+                    help="language losses in training (default: the CPU recipe's, ISG only)")
     ap.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (one core each)")
     ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_cv.csv")
     a = ap.parse_args()
@@ -85,7 +82,7 @@ def main() -> None:
     assoc_s, frames = sum(d[0] for d in done), sum(d[1] for d in done)
     fps = frames / assoc_s
     min_score = cpu_recipe().tracker.min_score
-    name = "lgmot (3-fold CV)" + ("" if a.language == "isg+spg" else f", language {a.language}")
+    name = "lgmot (3-fold CV)" + ("" if a.language == "isg" else f", language {a.language}")
     import mot15_peers
 
     mot15_peers.main(["--data", str(a.data / "mot15_train"), "--table", str(a.table),

@@ -1,7 +1,7 @@
 """Recipe of the default model shipped in ``lgmot/assets/models/``.
 
-Trains the ``lgmot`` preset (4 levels, 150-frame clips, ISG + SPG language losses with the
-offline MiniLM text encoder) on the 11 MOT15 train sequences with their public Faster R-CNN
+Trains the ``lgmot`` preset (4 levels, 150-frame clips) with the CPU recipe's language loss, ISG
+(with the offline MiniLM text encoder; SPG off, see ``lgmot.train.recipes.cpu_recipe``), on the 11 MOT15 train sequences with their public Faster R-CNN
 detections. PETS09-S2L1 is taken from its video folder so it also has appearance; the others have
 no images and train the missing-appearance path. Fewer epochs and a faster level curriculum than
 the GPU reference (150 epochs, a level every 500 iterations) so it trains in minutes on 2 CPU cores.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lgmot.train import train
 from lgmot.train.prepare import prepare_train_sequences
-from lgmot.train.recipes import MOT15_TRAIN, cpu_recipe, mot15_paths
+from lgmot.train.recipes import LANGUAGE, MOT15_TRAIN, cpu_recipe, mot15_paths
 
 
 def main() -> None:
@@ -28,12 +28,12 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--depth-every", type=int, default=25)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--no-language", action="store_true")
+    ap.add_argument("--language", choices=sorted(LANGUAGE), default="isg",
+                    help="language losses (default: the CPU recipe's, ISG only)")
     ap.add_argument("--max-iterations", type=int, default=None)
     ap.add_argument("--resume", action="store_true")
     a = ap.parse_args()
-    lang = 0.0 if a.no_language else 1.0
-    cfg = cpu_recipe(a.epochs, a.depth_every, a.seed, lang, lang, name="lgmot-mot15")
+    cfg = cpu_recipe(a.epochs, a.depth_every, a.seed, *LANGUAGE[a.language], name="lgmot-mot15")
     t0 = time.perf_counter()
     seqs = prepare_train_sequences(mot15_paths(a.data, MOT15_TRAIN), cfg, "public", a.out / "cache")
     t_prep = time.perf_counter() - t0
