@@ -1,0 +1,120 @@
+"""Where the cross-validated model loses accuracy: each hierarchy level replaced by the oracle.
+
+Uses the fold models written by ``benchmarks/mot15_cv.py`` (``RUNS/fold{k}/model.safetensors``) and
+tracks each fold's held-out sequences again, with the edges of some levels scored by the ground
+truth instead of the network (everything else unchanged: public detections >= the model's
+``min_score``, no appearance). The gap between a row and ``model`` is what perfect edge scores at
+those levels would be worth. Two calibration rows add a logit offset at levels >= 1 (the
+rounding threshold 0.5 moved to ~0.38 / ~0.27): if they closed the gap, the levels would only be
+miscalibrated; if not, they cannot tell the edges apart. Diagnostic only: nothing here is used
+by the tracker.
+
+    python benchmarks/level_headroom.py --runs runs/mot15_cv --data ../shared/data
+
+Writes ``benchmarks/results/level_headroom.{md,csv}`` (TrackEval COMBINED over the 11 sequences).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class MixedScorer:
+    """The network's edge probabilities, with the GT's at ``oracle_levels`` and a logit offset
+    ``shift`` at levels >= 1."""
+
+    def __init__(self, model, oracle_levels=(), shift: float = 0.0):
+        from lgmot.track import ModelScorer
+
+        self.net, self.oracle_levels, self.shift = ModelScorer(model), set(oracle_levels), shift
+
+    def __call__(self, level, tracklets, graph):
+        from lgmot.track.hierarchy import oracle_scorer
+
+        if level in self.oracle_levels:
+            return oracle_scorer(level, tracklets, graph)
+        p = self.net(level, tracklets, graph)
+        if self.shift and level >= 1:
+            p = np.clip(p, 1e-9, 1 - 1e-9)
+            p = 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + self.shift)))
+        return p
+
+
+VARIANTS = {
+    "model": {},
+    "oracle at level 0": {"oracle_levels": (0,)},
+    "oracle at level 1": {"oracle_levels": (1,)},
+    "oracle at levels 2-3": {"oracle_levels": (2, 3)},
+    "oracle at levels 1-3": {"oracle_levels": (1, 2, 3)},
+    "logit +0.5 at levels 1-3": {"shift": 0.5},
+    "logit +1.0 at levels 1-3": {"shift": 1.0},
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "mot15_cv")
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "level_headroom")
+    a = ap.parse_args()
+
+    import pandas as pd
+
+    from lgmot.data import load_sequence
+    from lgmot.data.motio import atomic_write_text
+    from lgmot.evaluate import evaluate
+    from lgmot.model import load_model
+    from lgmot.track import Tracker
+    from lgmot.track.run import prepare_inputs, track_sequence, write_sequence_results
+    from lgmot.train.recipes import MOT15_FOLDS, MOT15_TRAIN
+
+    t0 = time.perf_counter()
+    mot15 = a.data / "mot15_train"
+    folds = []
+    for k, held in enumerate(MOT15_FOLDS):
+        path = a.runs / f"fold{k + 1}" / "model.safetensors"
+        if not path.exists():
+            sys.exit(f"{path}: no fold model; run benchmarks/mot15_cv.py --out {a.runs} first")
+        model, cfg = load_model(path)
+        inputs = [prepare_inputs(load_sequence(mot15 / n), "public", appearance=False, progress=False,
+                                 need_gt_ids=True) for n in held]
+        folds.append((model, cfg, inputs))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="lgmot_headroom_") as tmp:
+        for name, kw in VARIANTS.items():
+            res = Path(tmp) / name.replace(" ", "_")
+            for model, cfg, inputs in folds:
+                with Tracker(cfg, scorer=MixedScorer(model, **kw)) as tracker:
+                    for inp in inputs:
+                        write_sequence_results(res, inp.seq, track_sequence(tracker, inp))
+            seqmap = Path(tmp) / "seqmap.txt"
+            seqmap.write_text("name\n" + "\n".join(MOT15_TRAIN) + "\n")
+            df = evaluate(mot15, res, seqmap=seqmap)
+            row = df.loc["COMBINED"]
+            rows.append({"variant": name, **{c: round(float(row[c]), 1) for c in ("HOTA", "DetA", "AssA", "MOTA", "IDF1")},
+                         "IDSW": int(row["IDSW"])})
+            print(rows[-1], flush=True)
+    table = pd.DataFrame(rows)
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(a.out.with_suffix(".csv"), table.to_csv(index=False))
+    lines = ["# Where the cross-validated model loses accuracy", "",
+             f"Fold models from `{a.runs.relative_to(ROOT) if a.runs.is_relative_to(ROOT) else a.runs}`; "
+             "each fold's held-out sequences tracked again with some levels scored by the GT. "
+             "TrackEval COMBINED over the 11 MOT15 train sequences.", "",
+             "| variant | HOTA | DetA | AssA | MOTA | IDF1 | IDSW |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['variant']} | {r['HOTA']} | {r['DetA']} | {r['AssA']} | {r['MOTA']} | {r['IDF1']} | {r['IDSW']} |"
+              for r in rows]
+    lines += ["", f"`python benchmarks/level_headroom.py --runs {a.runs}`, {time.perf_counter() - t0:.0f} s."]
+    atomic_write_text(a.out.with_suffix(".md"), "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
