@@ -93,3 +93,22 @@ def test_process_pool_is_reused_and_sees_new_weights(tmp_path):
     assert len(linked) > 0
     pd.testing.assert_frame_equal(linked, Tracker(cfg, scorer=scorer, workers=1).track_detections(
         seq.detections, seq.info.fps))
+
+
+def test_input_error_crosses_process_boundary():
+    """A clip worker's InputError reaches the caller as the same one-line error."""
+    import pickle
+
+    from lgmot.errors import InputError
+    from lgmot.track.parallel import map_in_order
+
+    e = pickle.loads(pickle.dumps(InputError("a/b.txt", "bad value", line=3)))
+    assert str(e) == "a/b.txt:3: bad value" and e.line == 3 and e.reason == "bad value"
+
+    def bad(x):
+        if x == 1:
+            raise InputError("det.txt", "column 7 is not a number", line=12)
+        return x
+
+    with pytest.raises(InputError, match=r"^det.txt:12: column 7 is not a number$"):
+        list(map_in_order(bad, range(4), 2, "process"))

@@ -14,6 +14,10 @@ class InputError(ValueError):
         where = "" if path is None else (f"{path}:{line}: " if line is not None else f"{path}: ")
         super().__init__(f"{where}{message}")
 
+    def __reduce__(self):
+        # pickled across worker processes: rebuild from the parts, not from the joined message
+        return (type(self), (self.path, self.reason, self.line))
+
 
 def read_user_text(path: str | Path, what: str = "file") -> str:
     """Read a user's text file (UTF-8, a byte-order mark tolerated); failures are one-line InputErrors."""
