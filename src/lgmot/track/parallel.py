@@ -72,6 +72,7 @@ class ClipPool:
         self.workers, self.backend = max(1, int(workers)), backend
         self._ex = None
         self._key: tuple | None = None
+        self._state: Any = None
 
     def map(self, fn: Callable, state: Any, payloads: Iterable, key: tuple | None = None) -> Iterator:
         """``key`` identifies ``state`` for reusing the worker processes (default
@@ -108,13 +109,15 @@ class ClipPool:
         # fork: the workers inherit ``state`` (initargs are not pickled with the fork context)
         self._ex = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"),
                                        initializer=_init_worker, initargs=(state,))
-        self._key = (key, self.workers)
+        # holding the state keeps the objects whose id() is in the key alive, so no new object
+        # can take one of those ids while these workers serve it
+        self._key, self._state = (key, self.workers), state
         return self._ex
 
     def close(self) -> None:
         if self._ex is not None:
             self._ex.shutdown(wait=True, cancel_futures=True)
-        self._ex, self._key = None, None
+        self._ex, self._key, self._state = None, None, None
 
     def __del__(self):
         try:

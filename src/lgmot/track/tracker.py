@@ -120,7 +120,7 @@ class Tracker:
                                 None if has_app is None else has_app[sl], None if gid is None else gid[sl])
 
         stitcher = Stitcher()
-        state = (self.scorer, cfg, self.config.model.appearance_indicator)
+        state = (self.scorer, self.config)
         with single_thread():
             for lo, labels in self._pool.map(_track_clip, state, payloads(), key=state_key(self.scorer, self.config)):
                 hi = lo + len(labels)
@@ -152,6 +152,6 @@ class _Clip:
 
 def _track_clip(state: tuple, clip: _Clip) -> tuple[int, np.ndarray]:
     """(first row, node label per detection) of one clip through the hierarchy."""
-    scorer, cfg, appearance_indicator = state
+    scorer, config = state
     t0 = Tracklets.from_detections(clip.frames, clip.boxes, app=clip.app, has_app=clip.has_app, gt_ids=clip.gt_ids)
-    return clip.lo, run_hierarchy(t0, cfg, clip.fps, clip.start, scorer, appearance_indicator)
+    return clip.lo, run_hierarchy(t0, config.tracker, clip.fps, clip.start, scorer, config.model.appearance_indicator)
