@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy.special import expit, logit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,8 +43,7 @@ class MixedScorer:
             return oracle_scorer(level, tracklets, graph)
         p = self.net(level, tracklets, graph)
         if self.shift and level >= 1:
-            p = np.clip(p, 1e-9, 1 - 1e-9)
-            p = 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + self.shift)))
+            p = expit(logit(np.clip(p, 1e-9, 1 - 1e-9)) + self.shift)
         return p
 
 
@@ -88,14 +88,14 @@ def main() -> None:
         folds.append((model, cfg, inputs))
     rows = []
     with tempfile.TemporaryDirectory(prefix="lgmot_headroom_") as tmp:
+        seqmap = Path(tmp) / "seqmap.txt"
+        seqmap.write_text("name\n" + "\n".join(MOT15_TRAIN) + "\n")
         for name, kw in VARIANTS.items():
             res = Path(tmp) / name.replace(" ", "_")
             for model, cfg, inputs in folds:
                 with Tracker(cfg, scorer=MixedScorer(model, **kw)) as tracker:
                     for inp in inputs:
                         write_sequence_results(res, inp.seq, track_sequence(tracker, inp))
-            seqmap = Path(tmp) / "seqmap.txt"
-            seqmap.write_text("name\n" + "\n".join(MOT15_TRAIN) + "\n")
             df = evaluate(mot15, res, seqmap=seqmap)
             row = df.loc["COMBINED"]
             rows.append({"variant": name, **{c: round(float(row[c]), 1) for c in ("HOTA", "DetA", "AssA", "MOTA", "IDF1")},

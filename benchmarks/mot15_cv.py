@@ -31,18 +31,18 @@ from lgmot.track import Tracker  # noqa: E402
 from lgmot.track.run import prepare_inputs, track_sequence, write_sequence_results  # noqa: E402
 from lgmot.train import train  # noqa: E402
 from lgmot.train.prepare import prepare_train_sequences  # noqa: E402
-from lgmot.train.recipes import LANGUAGE, MOT15_FOLDS, MOT15_TRAIN, cpu_recipe, mot15_paths  # noqa: E402
+from lgmot.train.recipes import CPU_LANGUAGE, LANGUAGE, MOT15_FOLDS, MOT15_TRAIN, cpu_recipe, mot15_paths  # noqa: E402
 
 
 def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed: int, language: str,
-             enc=None, log=print) -> tuple[float, int]:
+             log=print) -> tuple[float, int]:
     isg, spg = LANGUAGE[language]
     held = MOT15_FOLDS[k]
     train_names = [n for n in MOT15_TRAIN if n not in held]
     cfg = cpu_recipe(epochs, depth_every, seed, isg, spg, name=f"lgmot-mot15-fold{k + 1}")
     run = out / f"fold{k + 1}"
     cache = out / "cache"
-    seqs = prepare_train_sequences(mot15_paths(data, train_names), cfg, "public", cache, text_encoder=enc)
+    seqs = prepare_train_sequences(mot15_paths(data, train_names), cfg, "public", cache)
     t0 = time.perf_counter()
     res = train(cfg, seqs, run, progress=False)
     log(f"fold {k + 1}: trained on {len(train_names)} sequences, {res.iterations} iterations, "
@@ -71,7 +71,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--depth-every", type=int, default=25)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--language", choices=sorted(LANGUAGE), default="isg",
+    ap.add_argument("--language", choices=sorted(LANGUAGE), default=CPU_LANGUAGE,
                     help="language losses in training (default: the CPU recipe's, ISG only)")
     ap.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (one core each)")
     ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_cv.csv")
@@ -82,7 +82,7 @@ def main() -> None:
     assoc_s, frames = sum(d[0] for d in done), sum(d[1] for d in done)
     fps = frames / assoc_s
     min_score = cpu_recipe().tracker.min_score
-    name = "lgmot (3-fold CV)" + ("" if a.language == "isg" else f", language {a.language}")
+    name = "lgmot (3-fold CV)" + ("" if a.language == CPU_LANGUAGE else f", language {a.language}")
     import mot15_peers
 
     mot15_peers.main(["--data", str(a.data / "mot15_train"), "--table", str(a.table),

@@ -101,7 +101,8 @@ def association(model, cfg, repeats: int, gt_links: bool = False, workers: int =
 
     tracker = Tracker(cfg, scorer=MpnThenGtScorer(model), workers=workers, backend=backend) if gt_links else \
         Tracker(cfg, model, workers=workers, backend=backend)
-    label = f"{workers} worker(s), {resolve_backend(backend) if workers > 1 else 'in process'}"
+    mode = resolve_backend(backend) if workers > 1 else "in process"
+    label = f"{workers} worker(s), {mode}"
     per_seq, frames, seconds, dets = [], 0, 0.0, 0
     for s in mot15_sequences():
         d = s.detections
@@ -120,7 +121,7 @@ def association(model, cfg, repeats: int, gt_links: bool = False, workers: int =
         print(f"  lgmot{' (GT links)' if gt_links else ''} {label} {s.name}: {s.info.length} frames "
               f"in {best:.2f}s", flush=True)
     return {"frames": frames, "detections": dets, "seconds": round(seconds, 3), "workers": workers,
-            "backend": resolve_backend(backend) if workers > 1 else "in process",
+            "backend": mode,
             "fps": round(frames / seconds, 1), "repeats": repeats, "per_sequence": per_seq}
 
 

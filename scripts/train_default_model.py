@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lgmot.train import train
 from lgmot.train.prepare import prepare_train_sequences
-from lgmot.train.recipes import LANGUAGE, MOT15_TRAIN, cpu_recipe, mot15_paths
+from lgmot.train.recipes import CPU_LANGUAGE, LANGUAGE, MOT15_TRAIN, cpu_recipe, mot15_paths
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--depth-every", type=int, default=25)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--language", choices=sorted(LANGUAGE), default="isg",
+    ap.add_argument("--language", choices=sorted(LANGUAGE), default=CPU_LANGUAGE,
                     help="language losses (default: the CPU recipe's, ISG only)")
     ap.add_argument("--max-iterations", type=int, default=None)
     ap.add_argument("--resume", action="store_true")

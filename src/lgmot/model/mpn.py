@@ -232,11 +232,11 @@ class _InferenceSteps:
         # Node update: the message MLPs' node terms (with their biases) once per node.
         self.w_msg = torch.cat([f.weight[:, :nd] for f in firsts], dim=0)
         self.b_msg = torch.cat([f.bias for f in firsts])
-        self.msg_cut = firsts[0].weight.size(0)
         self.msg_e_t = [f.weight[:, nd:].t() for f in firsts]
         self.msg = upd.msg_dim
-        self.parts = [(slice(0, n_future), dst[:n_future], src[:n_future]),
-                      (slice(n_future, None), dst[n_future:], src[n_future:])]
+        cut = firsts[0].weight.size(0)  # columns of the future / past node terms in w_msg's output
+        self.parts = [(slice(0, n_future), dst[:n_future], src[:n_future], slice(0, cut)),
+                      (slice(n_future, None), dst[n_future:], src[n_future:], slice(cut, None))]
         self.msg_rest = [_linears(list(mm)[1:]) for mm in (upd.mlp_out, upd.mlp_in)]
         self.combine = _linears(list(upd.combine))
 
@@ -247,9 +247,8 @@ class _InferenceSteps:
 
     def node_update(self, h: Tensor, e: Tensor) -> Tensor:
         p = F.linear(h, self.w_msg, self.b_msg)
-        cuts = (slice(0, self.msg_cut), slice(self.msg_cut, None))
         aggs = []
-        for (rows, j, i), cols, w_e_t, rest in zip(self.parts, cuts, self.msg_e_t, self.msg_rest):
+        for (rows, j, i, cols), w_e_t, rest in zip(self.parts, self.msg_e_t, self.msg_rest):
             agg = h.new_zeros((h.size(0), self.msg))
             if j.numel():
                 pre = torch.addmm(p[:, cols].index_select(0, j), e[rows], w_e_t)
@@ -259,7 +258,7 @@ class _InferenceSteps:
 
 
 def _linears(layers: list) -> list:
-    """Linear/ReLU modules as ('relu', None) / (weight, bias) steps for :func:`_apply`."""
+    """Linear/ReLU modules as (weight, bias) / None steps for :func:`_apply`."""
     return [None if isinstance(m, nn.ReLU) else (m.weight, m.bias) for m in layers]
 
 

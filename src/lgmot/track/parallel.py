@@ -43,9 +43,9 @@ def fork_available() -> bool:
 def resolve_backend(backend: str) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"clip backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if backend == "auto" or (backend == "process" and not fork_available()):
-        return "process" if fork_available() else "thread"
-    return backend
+    if backend == "thread":
+        return "thread"
+    return "process" if fork_available() else "thread"
 
 
 def state_key(*objs: Any) -> tuple:
@@ -74,9 +74,9 @@ class ClipPool:
         self._key: tuple | None = None
         self._state: Any = None
 
-    def map(self, fn: Callable, state: Any, payloads: Iterable, key: tuple | None = None) -> Iterator:
-        """``key`` identifies ``state`` for reusing the worker processes (default
-        :func:`state_key` of ``state``); a different key restarts them."""
+    def map(self, fn: Callable, state: Any, payloads: Iterable, key: tuple) -> Iterator:
+        """``key`` identifies ``state`` for reusing the worker processes (e.g. :func:`state_key` of
+        the objects in it); a different key restarts them."""
         it = iter(payloads)  # consumed lazily: only the clips in flight exist at once
         head = list(itertools.islice(it, 2))
         payloads = itertools.chain(head, it)
@@ -89,7 +89,7 @@ class ClipPool:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="lgmot-clip") as ex:
                 yield from _bounded(ex, lambda p: fn(state, p), payloads, self.workers)
             return
-        ex = self._processes(state, state_key(state) if key is None else key)
+        ex = self._processes(state, key)
         try:
             yield from _bounded(ex, _run_task, ((fn, p) for p in payloads), self.workers)
         except BaseException as e:

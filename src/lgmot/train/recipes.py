@@ -27,9 +27,12 @@ MOT15_FOLDS = (
 
 #: language-loss weights (ISG, SPG) by name
 LANGUAGE = {"isg+spg": (1.0, 1.0), "isg": (1.0, 0.0), "none": (0.0, 0.0)}
+#: the CPU recipe's language losses (see :func:`cpu_recipe`)
+CPU_LANGUAGE = "isg"
 
 
-def cpu_recipe(epochs: int = 8, depth_every: int = 25, seed: int = 42, isg: float = 1.0, spg: float = 0.0,
+def cpu_recipe(epochs: int = 8, depth_every: int = 25, seed: int = 42, isg: float = LANGUAGE[CPU_LANGUAGE][0],
+               spg: float = LANGUAGE[CPU_LANGUAGE][1],
                base: str = "lgmot", name: str = "lgmot-cpu", lr: float = 3e-3, batch_size: int = 2,
                lr_schedule: str = "cosine", min_score: float = 0.65) -> Config:
     """``min_score`` 0.65: the reference's detection threshold (A.11, byte065). ``lr_schedule`` cosine:
