@@ -115,3 +115,27 @@ def test_invalid_levels():
     empty = Tracklets.from_detections(np.zeros(0, int), np.zeros((0, 4)), np.zeros((0, 8), np.float32))
     g = build_level(empty, 0, cfg, 30.0, 1)
     assert g.edges.shape == (0, 2) and g.features.shape == (0, 7)
+
+
+def test_directional_motion_columns_by_loop():
+    """The 4 extra level >= 1 columns, recomputed per edge from the definitions."""
+    from lgmot.graph import giou, xywh_to_cxcywh
+    from lgmot.graph.features import DIRECTIONAL_FEATURES
+
+    cfg = replace(TrackerConfig(), frames_per_level=(3, 12, 24, 48), frames_per_graph=48, top_k_nns=4)
+    t0 = _scene(seed=3)
+    t1 = _gt_merge(t0, build_level(t0, 0, cfg, 30.0, 1).edges)
+    plain = build_level(t1, 1, cfg, 30.0, 1)
+    g = build_level(t1, 1, cfg, 30.0, 1, directional_motion=True)
+    np.testing.assert_array_equal(g.edges, plain.edges)  # features only, pruning unchanged
+    assert g.names == plain.names[:7] + DIRECTIONAL_FEATURES + plain.names[7:]
+    np.testing.assert_array_equal(g.features[:, :7], plain.features[:, :7])
+    m = fit_linear_motion(t1, cfg.motion_max_length[0], cfg.motion_pred_length[0])
+    win, h = cfg.motion_max_length[0], cfg.motion_pred_length[0]
+    for k, (u, v) in enumerate(g.edges.tolist()):
+        s = min(t1.start_frame[v] - t1.end_frame[u], h)
+        fwd = giou(m.end_c[u] + s * m.fwd_vel[u], xywh_to_cxcywh(t1.start_box[v]), "cxcywh")[0]
+        bwd = giou(m.start_c[v] + s * m.bwd_vel[v], xywh_to_cxcywh(t1.end_box[u]), "cxcywh")[0]
+        span = [min(t1.end_frame[n] - t1.start_frame[n], win - 1) / 30.0 for n in (u, v)]
+        want = [-2.0 if np.isnan(x) else max(-2.0, min(1.0, x)) for x in (fwd, bwd)] + span
+        np.testing.assert_allclose(g.features[k, 7:11], want, rtol=1e-5, atol=1e-5)

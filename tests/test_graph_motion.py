@@ -139,3 +139,29 @@ def test_velocities_match_naive_reference(interpolate):
             ref_b = _naive_velocity(f, cb, f[0], f[0] + L - 1, True, interpolate)
             np.testing.assert_allclose(m.fwd_vel[i], ref_f, atol=1e-9)
             np.testing.assert_allclose(m.bwd_vel[i], ref_b, atol=1e-9)
+
+
+def test_static_fallback_predicts_a_singleton_in_place():
+    a = _track([1], [(0, 0)])  # singleton
+    b = _track([3, 4], [(3, 0), (3, 0)])  # still, 1 px to the right of the box a: 2x2 boxes
+    t = _tracklets(a, b)
+    m = fit_linear_motion(t, 5, 5, static_fallback=True)
+    np.testing.assert_allclose(m.fwd_vel[0], [0, 0, 0, 0])
+    np.testing.assert_allclose(m.bwd_vel[0], [0, 0, 0, 0])
+    # delta 2: both predictions stay put; boxes x in [-1, 1] and [2, 4]: IoU 0, hull 5x2, union 8
+    np.testing.assert_allclose(m.edge_giou(t, np.array([[0, 1]])), [-(10 - 8) / 10])
+
+
+def test_static_fallback_ranks_a_singletons_edges_for_pruning():
+    """Without appearance the reference scores every edge of a singleton -2, so reciprocal top-k
+    keeps its earliest edges; the static prediction keeps the nearest."""
+    from lgmot.graph.edges import pruning_scores, reciprocal_topk
+
+    single = _track([1], [(50, 0)])
+    others = [_track([2 + i, 3 + i], [(10 * i, 0)] * 2) for i in range(6)]  # x = 0, 10, ..., 50
+    t = _tracklets(single, *others)
+    edges = np.array([[0, j] for j in range(1, 7)])
+    for fallback, kept in ((False, [1, 2]), (True, [6, 5])):
+        g = fit_linear_motion(t, 5, 5, static_fallback=fallback).edge_giou(t, edges)
+        keep = reciprocal_topk(edges, pruning_scores(t, edges, "motion_005", g), t.n_nodes, 2)
+        assert sorted(edges[keep, 1].tolist()) == sorted(kept)

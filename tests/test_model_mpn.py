@@ -122,6 +122,9 @@ def test_parameter_sharing():
     assert model.mpn(2).edge_encoder[0].in_features == 8
     assert edge_feature_dim(0, replace(CFG, appearance_indicator=False)) == 6
     assert edge_feature_dim(3, replace(CFG, appearance_indicator=False)) == 7
+    # directional motion adds 4 columns at levels >= 1 only
+    assert edge_feature_dim(0, replace(CFG, directional_motion=True)) == 7
+    assert edge_feature_dim(1, replace(CFG, directional_motion=True)) == 12
     # the level embedding is what tells shared levels apart
     x, ei, attr = make_inputs(1)
     assert not torch.allclose(model(1, x, ei, attr).logits[-1], model(2, x, ei, attr).logits[-1])

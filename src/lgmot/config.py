@@ -29,6 +29,9 @@ class TrackerConfig:
     use_motion: tuple[bool, ...] = (False, True, True, True)
     linear_center_only: bool = True
     interpolate_motion: bool = True
+    #: a node with one observed frame gets velocity 0 instead of no motion (GIoU -2, the reference: False).
+    #: Without appearance the reference's pruning ranks all edges of such a node by position alone.
+    static_singletons: bool = False
     edge_sim: str = "l2"  # 'l2' or 'cos' (2 - cos)
     graph_overlap: float = 0.5
     rounding: str = "exact"  # 'exact' (HiGHS LP) or 'greedy'
@@ -76,6 +79,8 @@ class ModelConfig:
     zero_nodes: bool = False
     #: extra edge feature: 1 when either endpoint has no appearance (sequences without images)
     appearance_indicator: bool = True
+    #: extra motion edge features at levels >= 1 (``graph.features.DIRECTIONAL_FEATURES``)
+    directional_motion: bool = False
     depth: int = 4
 
 

@@ -36,6 +36,7 @@ def level_motion(t: Tracklets, level: int, cfg: TrackerConfig) -> LinearMotion:
         cfg.motion_pred_length[level - 1],
         interpolate=cfg.interpolate_motion,
         center_only=cfg.linear_center_only,
+        static_fallback=cfg.static_singletons,
     )
 
 
@@ -47,12 +48,14 @@ def build_level(
     clip_start: int,
     appearance_indicator: bool = True,
     max_candidates: int = MAX_CANDIDATES,
+    directional_motion: bool = False,
 ) -> LevelGraph:
     """Edges and features of ``level`` over the tracklets ``t`` of one clip.
 
     Candidates are built a few whole windows at a time (at most ``max_candidates`` edges in
     memory unless one window has more) and pruned by reciprocal top-k before the next chunk.
-    F = 6, +1 when ``cfg.use_motion[level]``, +1 when ``appearance_indicator``.
+    F = 6, +1 when ``cfg.use_motion[level]`` (+4 more with ``directional_motion``), +1 when
+    ``appearance_indicator``.
     """
     if not 0 <= level < cfg.depth:
         raise ValueError(f"level {level} outside 0..{cfg.depth - 1}")
@@ -83,5 +86,10 @@ def build_level(
     emb = None
     if kept_app and cfg.edge_sim == "l2":
         emb = np.concatenate(kept_app)
-    feats = edge_features(t, edges, fps, cfg.edge_sim, giou, appearance_indicator, emb)
-    return LevelGraph(edges, feats, feature_names(use_motion, appearance_indicator))
+    directional = None
+    if use_motion and directional_motion:
+        window = cfg.motion_max_length[level - 1]
+        span = np.minimum(t.end_frame - t.start_frame, window - 1) / float(fps)
+        directional = np.column_stack([motion.directional_giou(t, edges), span[edges[:, 0]], span[edges[:, 1]]])
+    feats = edge_features(t, edges, fps, cfg.edge_sim, giou, appearance_indicator, emb, directional)
+    return LevelGraph(edges, feats, feature_names(use_motion, appearance_indicator, use_motion and directional_motion))

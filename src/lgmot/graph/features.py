@@ -15,12 +15,16 @@ BASE_FEATURES = (
     "emb_dists",
 )
 MOTION_FEATURE = "motion_giou"
+#: with ``directional_motion``: GIoU of u predicted onto v and of v predicted back onto u, and the
+#: seconds of track each velocity was fitted on (0: a singleton, whose velocity is a guess)
+DIRECTIONAL_FEATURES = ("motion_giou_fwd", "motion_giou_bwd", "secs_fit_u", "secs_fit_v")
 INDICATOR_FEATURE = "app_missing"
 
 
-def feature_names(use_motion: bool, appearance_indicator: bool) -> tuple[str, ...]:
+def feature_names(use_motion: bool, appearance_indicator: bool, directional_motion: bool = False) -> tuple[str, ...]:
     """Column names of :func:`edge_features` in order."""
     return (BASE_FEATURES + ((MOTION_FEATURE,) if use_motion else ())
+            + (DIRECTIONAL_FEATURES if use_motion and directional_motion else ())
             + ((INDICATOR_FEATURE,) if appearance_indicator else ()))
 
 
@@ -32,12 +36,14 @@ def edge_features(
     motion_giou: np.ndarray | None = None,
     appearance_indicator: bool = True,
     emb_dist: np.ndarray | None = None,
+    directional: np.ndarray | None = None,
 ) -> np.ndarray:
     """(E,F) float32 features of edges u -> v, columns as :func:`feature_names`.
 
     ``emb_dists`` is 0 when either endpoint has no appearance (with or without the indicator
     column, which is then 1). ``motion_giou`` (E,) adds the motion column when given.
-    ``emb_dist`` may pass precomputed ``edge_sim`` distances.
+    ``emb_dist`` may pass precomputed ``edge_sim`` distances. ``directional`` (E,4) adds the
+    :data:`DIRECTIONAL_FEATURES` columns after the motion column.
     """
     if fps <= 0:
         raise ValueError("fps must be > 0")
@@ -58,6 +64,8 @@ def edge_features(
     ]
     if motion_giou is not None:
         cols.append(np.asarray(motion_giou, np.float64))
+    if directional is not None:
+        cols.extend(np.asarray(directional, np.float64).T)
     if appearance_indicator:
         cols.append(missing.astype(np.float64))
     if edges.shape[0] == 0:

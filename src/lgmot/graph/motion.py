@@ -64,6 +64,17 @@ class LinearMotion:
         """(K,4) cxcywh box of ``nodes`` ``steps`` frames before their start."""
         return self.start_c[nodes] + np.asarray(steps, np.float64)[:, None] * self.bwd_vel[nodes]
 
+    def directional_giou(self, t: Tracklets, edges: np.ndarray) -> np.ndarray:
+        """(E,2) GIoU of u predicted forward onto v's first box, and of v predicted backward onto
+        u's last box, each over the whole gap (capped at the horizon). Unlike the midpoint GIoU,
+        each column rests on one node's velocity only, so a short, noisy node spoils one column,
+        not both. NaN (no motion) -> -2, clamped to [-2, 1]."""
+        u, v = edges[:, 0], edges[:, 1]
+        steps = np.minimum(t.start_frame[v] - t.end_frame[u], self.horizon).astype(np.float64)
+        out = np.stack([giou(self.predict_forward(u, steps), self.start_c[v], "cxcywh"),
+                        giou(self.predict_backward(v, steps), self.end_c[u], "cxcywh")], axis=1)
+        return np.clip(np.nan_to_num(out, nan=-2.0), -2.0, 1.0)
+
     def edge_giou(self, t: Tracklets, edges: np.ndarray) -> np.ndarray:
         """(E,) motion GIoU of edges u -> v (A.7), NaN replaced by -2, clamped to [-2, 1]."""
         out = np.full(edges.shape[0], -2.0)
@@ -92,6 +103,7 @@ def fit_linear_motion(
     pred_length: int,
     interpolate: bool = True,
     center_only: bool = True,
+    static_fallback: bool = False,
 ) -> LinearMotion:
     """Fit forward/backward velocities on the last/first ``max_length`` frames of each node.
 
@@ -99,6 +111,10 @@ def fit_linear_motion(
     extrapolation), so the mean of the consecutive differences telescopes to
     ``(box_end - box_first_obs_in_window) / (frame gap)``; that closed form is used here.
     Without it, only differences between detections in consecutive frames are averaged.
+
+    A node without a velocity (a single observed frame in the window) has none in the reference
+    (its GIoU is -2). With ``static_fallback`` it gets velocity 0 instead: its box is predicted to
+    stay where it is, so its edges get a GIoU that ranks them by overlap and distance.
     """
     if max_length < 1:
         raise ValueError("motion max length must be >= 1")
@@ -145,6 +161,9 @@ def fit_linear_motion(
             np.add.at(acc, pn[sel], diff[sel])
             ok = cnt > 0
             vel[ok] = sign * acc[ok] / cnt[ok, None]
+    if static_fallback:
+        fwd[np.isnan(fwd)] = 0.0
+        bwd[np.isnan(bwd)] = 0.0
     if center_only:
         fwd[:, 2:] = np.where(np.isnan(fwd[:, :1]), np.nan, 0.0)
         bwd[:, 2:] = np.where(np.isnan(bwd[:, :1]), np.nan, 0.0)

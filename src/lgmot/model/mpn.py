@@ -38,8 +38,8 @@ __all__ = ["MPNOutput", "MPN", "HierarchicalMPN", "TimeAwareNodeUpdate", "edge_f
 
 def edge_feature_dim(level: int, cfg: ModelConfig) -> int:
     """Edge-encoder input size: 6 geometric+appearance features at level 0, 7 (with motion GIoU)
-    at levels >= 1, +1 for the missing-appearance indicator."""
-    return (6 if level == 0 else 7) + int(cfg.appearance_indicator)
+    at levels >= 1 (+4 with ``directional_motion``), +1 for the missing-appearance indicator."""
+    return (6 if level == 0 else 7 + 4 * int(cfg.directional_motion)) + int(cfg.appearance_indicator)
 
 
 @dataclass

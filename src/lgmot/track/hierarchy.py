@@ -23,14 +23,16 @@ def oracle_scorer(level: int, tracklets: Tracklets, graph: LevelGraph) -> np.nda
 
 def run_hierarchy(t0: Tracklets, cfg: TrackerConfig, fps: float, clip_start: int, scorer: EdgeScorer,
                   appearance_indicator: bool = True,
-                  on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None) -> np.ndarray:
+                  on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None,
+                  *, directional_motion: bool = False) -> np.ndarray:
     """Run every level on one clip; returns the final node label of each detection of ``t0``."""
     t = t0
     for level in range(cfg.depth):
         n = len(t.start_frame)
         if n <= 1:
             break
-        g = build_level(t, level, cfg, fps, clip_start, appearance_indicator=appearance_indicator)
+        g = build_level(t, level, cfg, fps, clip_start, appearance_indicator=appearance_indicator,
+                        directional_motion=directional_motion)
         if len(g.edges) == 0:
             labels = np.arange(n, dtype=np.int64)
         else:

@@ -154,4 +154,5 @@ def _track_clip(state: tuple, clip: _Clip) -> tuple[int, np.ndarray]:
     """(first row, node label per detection) of one clip through the hierarchy."""
     scorer, config = state
     t0 = Tracklets.from_detections(clip.frames, clip.boxes, app=clip.app, has_app=clip.has_app, gt_ids=clip.gt_ids)
-    return clip.lo, run_hierarchy(t0, config.tracker, clip.fps, clip.start, scorer, config.model.appearance_indicator)
+    return clip.lo, run_hierarchy(t0, config.tracker, clip.fps, clip.start, scorer, config.model.appearance_indicator,
+                                  directional_motion=config.model.directional_motion)

@@ -49,7 +49,8 @@ def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> Cl
         n = len(t.start_frame)
         if n <= 1:
             break
-        g = build_level(t, level, tc, seq.fps, clip.start, appearance_indicator=cfg.model.appearance_indicator)
+        g = build_level(t, level, tc, seq.fps, clip.start, appearance_indicator=cfg.model.appearance_indicator,
+                        directional_motion=cfg.model.directional_motion)
         if len(g.edges) == 0:
             t = merge(t, np.arange(n), tc.node_id_min_ratio)
             continue
