@@ -61,3 +61,33 @@ def test_identity_drop_happens():
     n_ids = [len(np.unique(augment_clip(c, np.random.default_rng(s)).seq.gt_ids)) for s in range(30)]
     full = len(np.unique(c.seq.gt_ids))
     assert min(n_ids) < full and max(n_ids) <= full
+
+
+def test_subsample_clip_is_a_lower_frame_rate_view():
+    from lgmot.train.augment import subsample_clip
+    from lgmot.train.dataset import make_clips
+
+    f = np.repeat(np.arange(1, 401), 2)  # two people, 400 frames, x = frame number
+    dets = pd.DataFrame({"frame": f, "det_id": np.arange(len(f)), "x": f.astype(float), "y": 0.0,
+                         "w": 10.0, "h": 20.0, "score": 1.0})
+    seq = TrainSequence("s", 30.0, dets, np.tile([0, 1], 400), app=np.arange(len(f), dtype=np.float32)[:, None])
+    c = make_clips(seq, 150, 20)[1]  # frames 21..170
+    s = subsample_clip(c, 150, 3)  # frames 21, 24, ..., 468 -> capped by the sequence at 399
+    d = s.seq.dets
+    assert s.seq.fps == 10.0 and s.start == c.start == 21
+    assert d.frame.min() == 21 and d.frame.max() == 21 + (399 - 21) // 3
+    np.testing.assert_array_equal(np.unique(np.diff(np.unique(d.frame))), [1])
+    np.testing.assert_array_equal(d.x.to_numpy()[::2], np.arange(21, 400, 3))  # the original frames
+    np.testing.assert_array_equal(s.seq.gt_ids, np.tile([0, 1], len(d) // 2))
+    np.testing.assert_array_equal(s.seq.app[:, 0], d.det_id.to_numpy())  # rows stay aligned
+    assert len(seq.dets) == 800 and seq.fps == 30.0  # the sequence is unchanged
+    assert subsample_clip(c, 150, 1) is c
+
+
+def test_frame_rate_step_keeps_the_floor():
+    from lgmot.train.augment import frame_rate_step
+
+    rng = np.random.default_rng(0)
+    steps = [frame_rate_step(30.0, 5.0, rng) for _ in range(400)]
+    assert set(steps) == {1, 2, 3, 4, 5, 6} and 150 < steps.count(1) < 250
+    assert {frame_rate_step(7.0, 5.0, rng) for _ in range(50)} == {1}

@@ -100,6 +100,9 @@ class TrainConfig:
     seed: int = 42
     gt_assign_min_iou: float = 0.5
     augmentation: bool = False
+    #: > 0: half of the clips are subsampled in time to a random lower frame rate >= this many fps
+    #: (``train.augment.subsample_clip``; not in the reference); 0 disables
+    frame_rate_augmentation: float = 0.0
     #: language guidance: weights of the ISG (instance) and SPG (scene) KL losses; 0 disables
     isg_weight: float = 1.0
     spg_weight: float = 1.0

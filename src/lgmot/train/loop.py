@@ -21,7 +21,7 @@ from ..graph import build_level, edge_labels, merge
 from ..model import HierarchicalMPN, focal_loss, graph_tensors, isg_loss, save_model, spg_loss
 from ..solve import components, round_flow, undirected_probs
 from ..threads import single_thread
-from .augment import augment_clip
+from .augment import augment_clip, frame_rate_step, subsample_clip
 from .dataset import Clip, TrainSequence, make_clips
 from .distributed import DistContext
 from .state import load_state, save_state
@@ -160,6 +160,10 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
             opt.zero_grad(set_to_none=True)
             with single_thread():
                 batch_clips = [clips[i] for i in batch]
+                if tr.frame_rate_augmentation > 0:
+                    batch_clips = [subsample_clip(c, cfg.tracker.frames_per_graph, frame_rate_step(
+                        c.seq.fps, tr.frame_rate_augmentation, np.random.default_rng([tr.seed, it, rank, k, 1])))
+                        for k, c in enumerate(batch_clips)]
                 if tr.augmentation:
                     batch_clips = [augment_clip(c, np.random.default_rng([tr.seed, it, rank, k]))
                                    for k, c in enumerate(batch_clips)]
