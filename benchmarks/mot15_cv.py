@@ -90,6 +90,8 @@ def main() -> None:
                       "--lgmot-results", str(a.out / "results"), "--lgmot-name", name, "--lgmot-fps", f"{fps:.1f}"])
     meta = {"epochs": a.epochs, "depth_every": a.depth_every, "seed": a.seed, "language": a.language,
             "min_score": min_score, "lr_schedule": cpu_recipe().train.lr_schedule, "jobs": a.jobs,
+            "directional_motion": cpu_recipe().model.directional_motion,
+            "frame_rate_augmentation": cpu_recipe().train.frame_rate_augmentation,
             "folds": [list(f) for f in MOT15_FOLDS], "lgmot_assoc_fps": round(fps, 1),
             "total_seconds": round(time.perf_counter() - t_all, 1)}
     a.table.with_suffix(".json").write_text(json.dumps(meta, indent=2))

@@ -29,22 +29,31 @@ MOT15_FOLDS = (
 LANGUAGE = {"isg+spg": (1.0, 1.0), "isg": (1.0, 0.0), "none": (0.0, 0.0)}
 #: the CPU recipe's language losses (see :func:`cpu_recipe`)
 CPU_LANGUAGE = "isg"
+#: the CPU recipe's frame-rate augmentation floor in fps (0: off)
+FRAME_RATE_FLOOR = 0.0
 
 
 def cpu_recipe(epochs: int = 8, depth_every: int = 25, seed: int = 42, isg: float = LANGUAGE[CPU_LANGUAGE][0],
                spg: float = LANGUAGE[CPU_LANGUAGE][1],
                base: str = "lgmot", name: str = "lgmot-cpu", lr: float = 3e-3, batch_size: int = 2,
-               lr_schedule: str = "cosine", min_score: float = 0.65) -> Config:
+               lr_schedule: str = "cosine", min_score: float = 0.65, directional_motion: bool = True,
+               frame_rate_augmentation: float = FRAME_RATE_FLOOR) -> Config:
     """``min_score`` 0.65: the reference's detection threshold (A.11, byte065). ``lr_schedule`` cosine:
     with few iterations at a high lr a constant rate leaves the weights noisy at the end.
     ``spg`` 0 (ISG only): in this short schedule SPG collapsed training on 1 of 3 seeds on MOT15 and
     2 of 3 on the synthetic shift (the shared upper-level network never scored an edge above 0.5;
     ``benchmarks/language_ablation.py``), while ISG was level with no language; the ``lgmot``
-    preset keeps both losses as the paper."""
+    preset keeps both losses as the paper.
+    ``directional_motion``: the 4 extra motion edge features at levels >= 1 (each node's own prediction
+    onto the other, and how long each velocity was fitted on); in the 3-fold MOT15 CV they raised
+    HOTA / IDF1 by about 1 / 1.5 on two folds (``benchmarks/mot15_cv.py``; session-4 notes in
+    ``docs/performance.md``). ``frame_rate_augmentation``: see ``train.augment.subsample_clip``."""
     cfg = preset(base)
     tr = replace(cfg.train, epochs=epochs, depth_pretrain_iteration=depth_every, seed=seed,
-                 isg_weight=isg, spg_weight=spg, lr=lr, batch_size=batch_size, lr_schedule=lr_schedule)
-    return replace(cfg, name=name, train=tr, tracker=replace(cfg.tracker, min_score=min_score))
+                 isg_weight=isg, spg_weight=spg, lr=lr, batch_size=batch_size, lr_schedule=lr_schedule,
+                 frame_rate_augmentation=frame_rate_augmentation)
+    return replace(cfg, name=name, train=tr, tracker=replace(cfg.tracker, min_score=min_score),
+                   model=replace(cfg.model, directional_motion=directional_motion))
 
 
 def mot15_paths(data: Path, names=MOT15_TRAIN) -> list[Path]:
