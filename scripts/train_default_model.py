@@ -1,7 +1,8 @@
 """Recipe of the default model shipped in ``lgmot/assets/models/``.
 
 Trains the ``lgmot`` preset (4 levels, 150-frame clips) with the CPU recipe's language loss, ISG
-(with the offline MiniLM text encoder; SPG off, see ``lgmot.train.recipes.cpu_recipe``), on the 11 MOT15 train sequences with their public Faster R-CNN
+(with the offline MiniLM text encoder; SPG off) and the directional motion edge features (see
+``lgmot.train.recipes.cpu_recipe``), on the 11 MOT15 train sequences with their public Faster R-CNN
 detections. PETS09-S2L1 is taken from its video folder so it also has appearance; the others have
 no images and train the missing-appearance path. Fewer epochs and a faster level curriculum than
 the GPU reference (150 epochs, a level every 500 iterations) so it trains in minutes on 2 CPU cores.
