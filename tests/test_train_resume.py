@@ -89,13 +89,19 @@ def test_resume_with_cosine_schedule(sequences, tmp_path):
         assert torch.allclose(got[key], ref[key], rtol=0, atol=1e-6), key
 
 
-def test_resume_with_augmentation(sequences, tmp_path):
+@pytest.mark.parametrize("variant", ["reference", "frame_rate+directional"])
+def test_resume_with_augmentation(sequences, tmp_path, variant):
     from dataclasses import replace
 
     cfg = tiny_config()
-    cfg = replace(cfg, train=replace(cfg.train, augmentation=True))
+    if variant == "reference":
+        cfg = replace(cfg, train=replace(cfg.train, augmentation=True))
+    else:  # lgmot's frame-rate augmentation, with the directional motion features it trains
+        cfg = replace(cfg, train=replace(cfg.train, frame_rate_augmentation=4.0),
+                      model=replace(cfg.model, directional_motion=True))
     full = train(cfg, sequences, tmp_path / "full", progress=False)
-    plain = train(tiny_config(), sequences, tmp_path / "plain", progress=False)
+    plain_cfg = replace(cfg, train=replace(cfg.train, augmentation=False, frame_rate_augmentation=0.0))
+    plain = train(plain_cfg, sequences, tmp_path / "plain", progress=False)
     train(cfg, sequences, tmp_path / "part", progress=False, max_iterations=full.iterations // 2 + 1)
     train(cfg, sequences, tmp_path / "part", progress=False, resume=True)
     ref, got = load_file(tmp_path / "full" / "last.safetensors"), load_file(tmp_path / "part" / "last.safetensors")

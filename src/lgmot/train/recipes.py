@@ -29,15 +29,15 @@ MOT15_FOLDS = (
 LANGUAGE = {"isg+spg": (1.0, 1.0), "isg": (1.0, 0.0), "none": (0.0, 0.0)}
 #: the CPU recipe's language losses (see :func:`cpu_recipe`)
 CPU_LANGUAGE = "isg"
-#: the CPU recipe's frame-rate augmentation floor in fps (0: off)
-FRAME_RATE_FLOOR = 0.0
+#: the CPU recipe's frame-rate augmentation (lowest fps of a subsampled clip; 0: off, see docs/accuracy.md)
+CPU_FRAME_RATE_AUGMENTATION = 0.0
 
 
 def cpu_recipe(epochs: int = 8, depth_every: int = 25, seed: int = 42, isg: float = LANGUAGE[CPU_LANGUAGE][0],
                spg: float = LANGUAGE[CPU_LANGUAGE][1],
                base: str = "lgmot", name: str = "lgmot-cpu", lr: float = 3e-3, batch_size: int = 2,
                lr_schedule: str = "cosine", min_score: float = 0.65, directional_motion: bool = True,
-               frame_rate_augmentation: float = FRAME_RATE_FLOOR) -> Config:
+               frame_rate_augmentation: float = CPU_FRAME_RATE_AUGMENTATION) -> Config:
     """``min_score`` 0.65: the reference's detection threshold (A.11, byte065). ``lr_schedule`` cosine:
     with few iterations at a high lr a constant rate leaves the weights noisy at the end.
     ``spg`` 0 (ISG only): in this short schedule SPG collapsed training on 1 of 3 seeds on MOT15 and
