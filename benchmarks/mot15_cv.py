@@ -81,7 +81,8 @@ def main() -> None:
     done = list(run_jobs(run_fold, args, a.jobs))
     assoc_s, frames = sum(d[0] for d in done), sum(d[1] for d in done)
     fps = frames / assoc_s
-    min_score = cpu_recipe().tracker.min_score
+    recipe = cpu_recipe()
+    min_score = recipe.tracker.min_score
     name = "lgmot (3-fold CV)" + ("" if a.language == CPU_LANGUAGE else f", language {a.language}")
     import mot15_peers
 
@@ -89,9 +90,9 @@ def main() -> None:
                       "--min-score", "0", str(min_score),
                       "--lgmot-results", str(a.out / "results"), "--lgmot-name", name, "--lgmot-fps", f"{fps:.1f}"])
     meta = {"epochs": a.epochs, "depth_every": a.depth_every, "seed": a.seed, "language": a.language,
-            "min_score": min_score, "lr_schedule": cpu_recipe().train.lr_schedule, "jobs": a.jobs,
-            "directional_motion": cpu_recipe().model.directional_motion,
-            "frame_rate_augmentation": cpu_recipe().train.frame_rate_augmentation,
+            "min_score": min_score, "lr_schedule": recipe.train.lr_schedule, "jobs": a.jobs,
+            "directional_motion": recipe.model.directional_motion,
+            "frame_rate_augmentation": recipe.train.frame_rate_augmentation,
             "folds": [list(f) for f in MOT15_FOLDS], "lgmot_assoc_fps": round(fps, 1),
             "total_seconds": round(time.perf_counter() - t_all, 1)}
     a.table.with_suffix(".json").write_text(json.dumps(meta, indent=2))

@@ -92,4 +92,4 @@ def build_level(
         span = np.minimum(t.end_frame - t.start_frame, window - 1) / float(fps)
         directional = np.column_stack([motion.directional_giou(t, edges), span[edges[:, 0]], span[edges[:, 1]]])
     feats = edge_features(t, edges, fps, cfg.edge_sim, giou, appearance_indicator, emb, directional)
-    return LevelGraph(edges, feats, feature_names(use_motion, appearance_indicator, use_motion and directional_motion))
+    return LevelGraph(edges, feats, feature_names(use_motion, appearance_indicator, directional is not None))

@@ -46,8 +46,8 @@ def cpu_recipe(epochs: int = 8, depth_every: int = 25, seed: int = 42, isg: floa
     preset keeps both losses as the paper.
     ``directional_motion``: the 4 extra motion edge features at levels >= 1 (each node's own prediction
     onto the other, and how long each velocity was fitted on); in the 3-fold MOT15 CV they raised
-    HOTA / IDF1 by about 1 / 1.5 on two folds (``benchmarks/mot15_cv.py``; session-4 notes in
-    ``docs/performance.md``). ``frame_rate_augmentation``: see ``train.augment.subsample_clip``."""
+    HOTA / IDF1 by 0.5 / 1.0 on average over 3 seeds, positive on each (``benchmarks/mot15_cv.py``;
+    ``docs/accuracy.md``). ``frame_rate_augmentation``: see ``train.augment.subsample_clip``."""
     cfg = preset(base)
     tr = replace(cfg.train, epochs=epochs, depth_pretrain_iteration=depth_every, seed=seed,
                  isg_weight=isg, spg_weight=spg, lr=lr, batch_size=batch_size, lr_schedule=lr_schedule,
