@@ -68,7 +68,7 @@ def level_recall(model, cfg, inputs) -> dict[int, np.ndarray]:
     from lgmot.detect.filter import confident
     from lgmot.graph import Tracklets, edge_labels
     from lgmot.graph.edges import candidate_edges
-    from lgmot.solve import clip_ranges
+    from lgmot.solve import clip_slices
     from lgmot.track import ModelScorer
     from lgmot.track.hierarchy import run_hierarchy
 
@@ -80,11 +80,7 @@ def level_recall(model, cfg, inputs) -> dict[int, np.ndarray]:
         frames = d.frame.to_numpy()[order]
         boxes = d[["x", "y", "w", "h"]].to_numpy(np.float64)[order]
         gt = inp.gt_ids[keep][order]
-        for start, end in clip_ranges(int(frames.min()), int(frames.max()), tc.frames_per_graph, tc.graph_overlap):
-            lo, hi = np.searchsorted(frames, [start, end + 1])
-            if hi - lo < 2:
-                continue
-
+        for start, lo, hi in clip_slices(frames, tc.frames_per_graph, tc.graph_overlap):
             def on_level(level, t, g, p, start=start):
                 cand = candidate_edges(t.start_frame, t.end_frame, tc.frames_per_level[level], start)
                 pos = {tuple(e) for e in cand[edge_labels(t, cand) == 1].tolist()}
@@ -93,8 +89,7 @@ def level_recall(model, cfg, inputs) -> dict[int, np.ndarray]:
                 out.setdefault(level, np.zeros(3, np.int64))[:] += [len(pos), sum(kept), int(found.sum())]
 
             run_hierarchy(Tracklets.from_detections(frames[lo:hi], boxes[lo:hi], gt_ids=gt[lo:hi]), tc,
-                          inp.seq.info.fps, start, scorer, cfg.model.appearance_indicator, on_level,
-                          directional_motion=cfg.model.directional_motion)
+                          inp.seq.info.fps, start, scorer, cfg.model.edge_features, on_level)
     return out
 
 

@@ -35,6 +35,17 @@ def test_focal_closed_form_two_elements():
     assert focal_loss(logits, labels, gamma=2.0, alpha=0.25).item() == pytest.approx((a2 + b2) / 2, rel=1e-6)
 
 
+def test_focal_positive_weight_and_mask():
+    logits, labels = torch.tensor([0.0, 2.0, -1.0]), torch.tensor([1.0, 0.0, 1.0])
+    a = 0.5 * math.log(2)  # logit 0, label 1
+    b = sig(2) * math.log(1 + math.e ** 2)  # logit 2, label 0
+    c = sig(1) * math.log(1 + math.e)  # logit -1, label 1: p_t = sigmoid(-1), 1 - p_t = sigmoid(1)
+    assert focal_loss(logits, labels, pos_weight=3.0).item() == pytest.approx((3 * a + b + 3 * c) / 3, rel=1e-6)
+    mask = torch.tensor([True, False, True])
+    assert focal_loss(logits, labels, mask=mask).item() == pytest.approx((a + c) / 2, rel=1e-6)
+    assert focal_loss(logits, labels, mask=torch.zeros(3, dtype=torch.bool)).item() == 0.0
+
+
 def test_focal_stable_for_extreme_logits():
     logits = torch.tensor([100.0, -100.0, 100.0], requires_grad=True)
     labels = torch.tensor([1.0, 0.0, 0.0])

@@ -132,3 +132,17 @@ def test_empty_and_bad_input():
         Stitcher().add(pd.DataFrame({"det_id": [1], "frame": [1]}))
     with pytest.raises(ValueError):
         Stitcher().add(pd.DataFrame({"det_id": [1, 1], "frame": [1, 2], "label": [0, 0]}))
+
+
+def test_clip_slices_are_the_rows_of_each_clip():
+    from lgmot.solve import clip_ranges, clip_slices
+
+    frames = np.array([3, 3, 4, 9, 30, 31, 31, 60])
+    got = clip_slices(frames, 10, 0.5)
+    want = []
+    for start, end in clip_ranges(3, 60, 10, 0.5):
+        rows = np.flatnonzero((frames >= start) & (frames <= end))
+        if len(rows):
+            want.append((start, int(rows[0]), int(rows[-1]) + 1))
+    assert got == want and got[0] == (3, 0, 4)
+    assert clip_slices(np.zeros(0, np.int64), 10) == []

@@ -83,6 +83,13 @@ class ModelConfig:
     directional_motion: bool = False
     depth: int = 4
 
+    @property
+    def edge_features(self):
+        """The optional edge-feature columns as a ``graph.EdgeFeatureSpec`` (what the graph builder needs)."""
+        from .graph.features import EdgeFeatureSpec
+
+        return EdgeFeatureSpec(self.appearance_indicator, self.directional_motion)
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -95,6 +102,12 @@ class TrainConfig:
     lr_schedule: str = "constant"
     weight_decay: float = 1e-4
     focal_gamma: float = 1.0
+    #: > 0: positive edges of each clip and level weigh (negatives / positives)^class_balance in the
+    #: focal loss (1: fully balanced, as MPNTrack's weighted BCE; 0: the reference's unweighted loss)
+    class_balance: float = 0.0
+    #: negative edges left out of the focal loss (``graph.labels.loss_mask``: 'skip', 'fp_pair');
+    #: () keeps every edge, as the reference
+    loss_ignore: tuple[str, ...] = ()
     train_frame_overlap: int = 20
     depth_pretrain_iteration: int = 500
     seed: int = 42

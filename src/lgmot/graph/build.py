@@ -7,7 +7,7 @@ import numpy as np
 
 from ..config import TrackerConfig
 from .edges import MAX_CANDIDATES, app_distance, iter_candidate_edges, parse_pruning, pruning_scores, reciprocal_topk
-from .features import edge_features, feature_names
+from .features import EdgeFeatureSpec, edge_features, feature_names
 from .motion import LinearMotion, fit_linear_motion
 from .tracklets import Tracklets
 
@@ -46,16 +46,15 @@ def build_level(
     cfg: TrackerConfig,
     fps: float,
     clip_start: int,
-    appearance_indicator: bool = True,
+    features: EdgeFeatureSpec = EdgeFeatureSpec(),
     max_candidates: int = MAX_CANDIDATES,
-    directional_motion: bool = False,
 ) -> LevelGraph:
     """Edges and features of ``level`` over the tracklets ``t`` of one clip.
 
     Candidates are built a few whole windows at a time (at most ``max_candidates`` edges in
     memory unless one window has more) and pruned by reciprocal top-k before the next chunk.
-    F = 6, +1 when ``cfg.use_motion[level]`` (+4 more with ``directional_motion``), +1 when
-    ``appearance_indicator``.
+    F = 6, +1 when ``cfg.use_motion[level]`` (+4 more with ``features.directional_motion``), +1
+    with ``features.appearance_indicator``.
     """
     if not 0 <= level < cfg.depth:
         raise ValueError(f"level {level} outside 0..{cfg.depth - 1}")
@@ -87,9 +86,9 @@ def build_level(
     if kept_app and cfg.edge_sim == "l2":
         emb = np.concatenate(kept_app)
     directional = None
-    if use_motion and directional_motion:
+    if use_motion and features.directional_motion:
         window = cfg.motion_max_length[level - 1]
         span = np.minimum(t.end_frame - t.start_frame, window - 1) / float(fps)
         directional = np.column_stack([motion.directional_giou(t, edges), span[edges[:, 0]], span[edges[:, 1]]])
-    feats = edge_features(t, edges, fps, cfg.edge_sim, giou, appearance_indicator, emb, directional)
-    return LevelGraph(edges, feats, feature_names(use_motion, appearance_indicator, directional is not None))
+    feats = edge_features(t, edges, fps, cfg.edge_sim, giou, features.appearance_indicator, emb, directional)
+    return LevelGraph(edges, feats, feature_names(use_motion, features.appearance_indicator, directional is not None))

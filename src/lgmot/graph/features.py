@@ -1,6 +1,8 @@
 """Edge features fed to the MPN (A.5)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .edges import app_distance
@@ -19,6 +21,16 @@ MOTION_FEATURE = "motion_giou"
 #: seconds of track each velocity was fitted on (0: a singleton, whose velocity is a guess)
 DIRECTIONAL_FEATURES = ("motion_giou_fwd", "motion_giou_bwd", "secs_fit_u", "secs_fit_v")
 INDICATOR_FEATURE = "app_missing"
+
+
+@dataclass(frozen=True)
+class EdgeFeatureSpec:
+    """Which optional edge-feature columns a model was trained with (``ModelConfig.edge_features``)."""
+
+    #: the :data:`INDICATOR_FEATURE` column: 1 when either endpoint has no appearance
+    appearance_indicator: bool = True
+    #: the :data:`DIRECTIONAL_FEATURES` columns at levels that use motion
+    directional_motion: bool = False
 
 
 def feature_names(use_motion: bool, appearance_indicator: bool, directional_motion: bool = False) -> tuple[str, ...]:

@@ -30,3 +30,31 @@ def edge_labels(t: Tracklets, edges: np.ndarray) -> np.ndarray:
     out = np.zeros(e, dtype=np.float32)
     out[np.flatnonzero(same)[pos]] = 1.0
     return out
+
+
+#: edges :func:`loss_mask` can leave out of the loss
+IGNORABLE = ("skip", "fp_pair")
+
+
+def loss_mask(t: Tracklets, edges: np.ndarray, labels: np.ndarray, ignore: tuple[str, ...] = ()) -> np.ndarray:
+    """(E,) bool: the edges that count in the loss. ``ignore`` may name
+
+    - ``"skip"``: negative edges between two nodes of the same identity (a closer node of that
+      identity lies between them). The flow formulation calls them negative, but selecting one is
+      only wrong when the chain through the closer node is not selected, which the rounding decides.
+    - ``"fp_pair"``: edges whose endpoints both match no GT box; linking two false positives
+      changes no association metric.
+    """
+    unknown = set(ignore) - set(IGNORABLE)
+    if unknown:
+        raise ValueError(f"unknown loss_ignore entries {sorted(unknown)}; choose from {IGNORABLE}")
+    keep = np.ones(edges.shape[0], dtype=bool)
+    if edges.shape[0] == 0:
+        return keep
+    gu, gv = t.gt_id[edges[:, 0]], t.gt_id[edges[:, 1]]
+    neg = labels < 0.5
+    if "skip" in ignore:
+        keep &= ~(neg & (gu == gv) & (gu != -1))
+    if "fp_pair" in ignore:
+        keep &= ~((gu == -1) & (gv == -1))
+    return keep

@@ -23,20 +23,26 @@ __all__ = ["focal_loss", "kl_softmax", "isg_loss", "spg_loss", "pool16", "instan
            "directed_labels", "LossTerms", "level_loss", "total_loss"]
 
 
-def focal_loss(logits: Tensor, labels: Tensor, gamma: float = 1.0, alpha: float = 1.0) -> Tensor:
-    """Mean of alpha * (1 - p_t)^gamma * BCE(logits, labels), stable for any logit.
+def focal_loss(logits: Tensor, labels: Tensor, gamma: float = 1.0, alpha: float = 1.0,
+               pos_weight: float = 1.0, mask: Tensor | None = None) -> Tensor:
+    """Mean of alpha * w * (1 - p_t)^gamma * BCE(logits, labels), stable for any logit.
 
-    ``alpha`` scales both classes (the reference's alpha = 1). An empty input gives 0.
+    ``alpha`` scales both classes (the reference's alpha = 1); ``w`` is ``pos_weight`` on positive
+    labels and 1 on negative ones. With ``mask`` (bool, like ``labels``) the mean is over the
+    selected elements only. An empty input (or selection) gives 0.
     """
     if logits.shape != labels.shape:
         raise ValueError(f"logits {tuple(logits.shape)} and labels {tuple(labels.shape)} differ")
+    if mask is not None:
+        logits, labels = logits[mask], labels[mask]
     if logits.numel() == 0:
         return logits.sum()
     bce = F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype), reduction="none")
+    w = alpha if pos_weight == 1.0 else alpha * torch.where(labels > 0.5, pos_weight, 1.0).to(bce.dtype)
     if gamma == 0:
-        return alpha * bce.mean()
+        return (w * bce).mean()
     one_minus_pt = -torch.expm1(-bce)  # 1 - p_t, since p_t = exp(-BCE)
-    return (alpha * one_minus_pt.pow(gamma) * bce).mean()
+    return (w * one_minus_pt.pow(gamma) * bce).mean()
 
 
 def kl_softmax(target_logits: Tensor, pred_logits: Tensor, mask: Tensor | None = None) -> Tensor:

@@ -34,6 +34,19 @@ def clip_ranges(first_frame: int, last_frame: int, clip_len: int, overlap: float
     return out
 
 
+def clip_slices(frames: np.ndarray, clip_len: int, overlap: float = 0.5) -> list[tuple[int, int, int]]:
+    """(start frame, lo, hi) per clip of :func:`clip_ranges` over frame-sorted ``frames``: the clip's
+    rows are ``lo:hi``. Clips without detections are left out."""
+    if len(frames) == 0:
+        return []
+    out = []
+    for start, end in clip_ranges(int(frames[0]), int(frames[-1]), clip_len, overlap):
+        lo, hi = np.searchsorted(frames, [start, end + 1])
+        if hi > lo:
+            out.append((int(start), int(lo), int(hi)))
+    return out
+
+
 class Stitcher:
     """Joins per-clip labels into sequence-wide track IDs, one clip at a time.
 

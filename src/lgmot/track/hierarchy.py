@@ -6,7 +6,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from ..config import TrackerConfig
-from ..graph import LevelGraph, Tracklets, build_level, edge_labels, merge
+from ..graph import EdgeFeatureSpec, LevelGraph, Tracklets, build_level, edge_labels, merge
 from ..solve import components, round_flow
 
 
@@ -22,17 +22,15 @@ def oracle_scorer(level: int, tracklets: Tracklets, graph: LevelGraph) -> np.nda
 
 
 def run_hierarchy(t0: Tracklets, cfg: TrackerConfig, fps: float, clip_start: int, scorer: EdgeScorer,
-                  appearance_indicator: bool = True,
-                  on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None,
-                  *, directional_motion: bool = False) -> np.ndarray:
+                  features: EdgeFeatureSpec = EdgeFeatureSpec(),
+                  on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None) -> np.ndarray:
     """Run every level on one clip; returns the final node label of each detection of ``t0``."""
     t = t0
     for level in range(cfg.depth):
         n = len(t.start_frame)
         if n <= 1:
             break
-        g = build_level(t, level, cfg, fps, clip_start, appearance_indicator=appearance_indicator,
-                        directional_motion=directional_motion)
+        g = build_level(t, level, cfg, fps, clip_start, features)
         if len(g.edges) == 0:
             labels = np.arange(n, dtype=np.int64)
         else:

@@ -15,7 +15,7 @@ from ..config import Config
 from ..data.schema import TRACK_COLUMNS, empty
 from ..detect.filter import confident
 from ..graph import Tracklets
-from ..solve import Stitcher, clip_ranges, drop_short, interpolate
+from ..solve import Stitcher, clip_slices, drop_short, interpolate
 from ..threads import single_thread
 from .hierarchy import EdgeScorer, oracle_scorer, run_hierarchy
 from .parallel import ClipPool, default_clip_workers, state_key
@@ -111,13 +111,11 @@ class Tracker:
         has_app = None if app is None else ~np.isnan(app).any(axis=1)
 
         def payloads():
-            for start, end in clip_ranges(int(frames.min()), int(frames.max()), cfg.frames_per_graph, cfg.graph_overlap):
-                lo, hi = np.searchsorted(frames, [start, end + 1])
-                if hi > lo:
-                    sl = slice(lo, hi)
-                    yield _Clip(float(fps), int(start), int(lo), frames[sl], boxes[sl],
-                                None if app is None else np.nan_to_num(app[sl]).astype(np.float32),
-                                None if has_app is None else has_app[sl], None if gid is None else gid[sl])
+            for start, lo, hi in clip_slices(frames, cfg.frames_per_graph, cfg.graph_overlap):
+                sl = slice(lo, hi)
+                yield _Clip(float(fps), start, lo, frames[sl], boxes[sl],
+                            None if app is None else np.nan_to_num(app[sl]).astype(np.float32),
+                            None if has_app is None else has_app[sl], None if gid is None else gid[sl])
 
         stitcher = Stitcher()
         state = (self.scorer, self.config)
@@ -154,5 +152,4 @@ def _track_clip(state: tuple, clip: _Clip) -> tuple[int, np.ndarray]:
     """(first row, node label per detection) of one clip through the hierarchy."""
     scorer, config = state
     t0 = Tracklets.from_detections(clip.frames, clip.boxes, app=clip.app, has_app=clip.has_app, gt_ids=clip.gt_ids)
-    return clip.lo, run_hierarchy(t0, config.tracker, clip.fps, clip.start, scorer, config.model.appearance_indicator,
-                                  directional_motion=config.model.directional_motion)
+    return clip.lo, run_hierarchy(t0, config.tracker, clip.fps, clip.start, scorer, config.model.edge_features)

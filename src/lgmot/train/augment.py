@@ -73,7 +73,11 @@ def subsample_clip(clip: Clip, frames_per_graph: int, step: int) -> Clip:
 def frame_rate_step(fps: float, min_fps: float, rng: np.random.Generator) -> int:
     """A frame step for :func:`subsample_clip`: 1 (no change) half of the time, otherwise uniform among
     the steps >= 2 that keep at least ``min_fps``; 1 when none does."""
-    steps = [k for k in range(2, int(fps // max(min_fps, 1e-9)) + 1) if fps / k >= min_fps]
-    if not steps or rng.random() < 0.5:
+    if min_fps <= 0:
         return 1
-    return int(rng.choice(steps))
+    top = int(fps // min_fps)
+    while top >= 2 and fps / top < min_fps:  # float floor division can overshoot by one
+        top -= 1
+    if top < 2 or rng.random() < 0.5:
+        return 1
+    return int(rng.integers(2, top + 1))

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..config import Config
-from ..graph import build_level, edge_labels, merge
+from ..graph import build_level, edge_labels, loss_mask, merge
 from ..model import HierarchicalMPN, focal_loss, graph_tensors, isg_loss, save_model, spg_loss
 from ..solve import components, round_flow, undirected_probs
 from ..threads import single_thread
@@ -49,18 +49,24 @@ def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> Cl
         n = len(t.start_frame)
         if n <= 1:
             break
-        g = build_level(t, level, tc, seq.fps, clip.start, appearance_indicator=cfg.model.appearance_indicator,
-                        directional_motion=cfg.model.directional_motion)
+        g = build_level(t, level, tc, seq.fps, clip.start, cfg.model.edge_features)
         if len(g.edges) == 0:
             t = merge(t, np.arange(n), tc.node_id_min_ratio)
             continue
-        y = torch.as_tensor(edge_labels(t, g.edges), dtype=torch.float32)
-        y2 = torch.cat([y, y])
+        y_np = edge_labels(t, g.edges)
+        keep = loss_mask(t, g.edges, y_np, tr.loss_ignore)
+        y = torch.as_tensor(y_np[keep], dtype=torch.float32)
+        y2 = torch.as_tensor(np.concatenate([y_np, y_np]), dtype=torch.float32)
+        m2 = None if keep.all() else torch.as_tensor(np.concatenate([keep, keep]))
+        n_pos = float(y.sum())
+        # class balance (MPNTrack's weighted BCE when 1): positives weighted by (negatives / positives)^beta
+        pw = (len(y) - n_pos) / n_pos if tr.class_balance > 0 and 0 < n_pos < len(y) else 1.0
+        pw = max(pw, 1.0) ** tr.class_balance
         x, ei, ea, has = graph_tensors(t, g, cfg.model.node_in_dim)
         out = model(level, x, ei, ea, has)
         lvl = torch.zeros(())
         for k, logits in enumerate(out.logits):
-            f = focal_loss(logits, y2, gamma=tr.focal_gamma)
+            f = focal_loss(logits, y2, gamma=tr.focal_gamma, pos_weight=pw, mask=m2)
             lvl = lvl + f
             focal_sum += float(f.detach())
             if scene is not None:
