@@ -93,6 +93,8 @@ def main() -> None:
             "min_score": min_score, "lr_schedule": recipe.train.lr_schedule, "jobs": a.jobs,
             "directional_motion": recipe.model.directional_motion,
             "frame_rate_augmentation": recipe.train.frame_rate_augmentation,
+            "augmentation": recipe.train.augmentation, "loss_ignore": list(recipe.train.loss_ignore),
+            "class_balance": recipe.train.class_balance,
             "folds": [list(f) for f in MOT15_FOLDS], "lgmot_assoc_fps": round(fps, 1),
             "total_seconds": round(time.perf_counter() - t_all, 1)}
     a.table.with_suffix(".json").write_text(json.dumps(meta, indent=2))

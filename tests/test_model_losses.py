@@ -46,6 +46,17 @@ def test_focal_positive_weight_and_mask():
     assert focal_loss(logits, labels, mask=torch.zeros(3, dtype=torch.bool)).item() == 0.0
 
 
+def test_class_balance_weight_closed_form():
+    from lgmot.model import class_balance_weight
+
+    y = [1, 0, 0, 0, 0, 0, 0, 0, 0]  # 8 negatives per positive
+    assert class_balance_weight(y, 0.0) == 1.0
+    assert class_balance_weight(y, 1.0) == pytest.approx(8.0)
+    assert class_balance_weight(y, 0.5) == pytest.approx(math.sqrt(8.0))
+    assert class_balance_weight([1, 1, 1, 0], 0.5) == 1.0  # positives in the majority: not down-weighted
+    assert class_balance_weight([0, 0], 1.0) == 1.0 and class_balance_weight([1], 1.0) == 1.0
+
+
 def test_focal_stable_for_extreme_logits():
     logits = torch.tensor([100.0, -100.0, 100.0], requires_grad=True)
     labels = torch.tensor([1.0, 0.0, 0.0])

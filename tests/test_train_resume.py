@@ -89,13 +89,16 @@ def test_resume_with_cosine_schedule(sequences, tmp_path):
         assert torch.allclose(got[key], ref[key], rtol=0, atol=1e-6), key
 
 
-@pytest.mark.parametrize("variant", ["reference", "frame_rate+directional"])
+@pytest.mark.parametrize("variant", ["reference", "frame_rate+directional", "cpu_recipe_losses"])
 def test_resume_with_augmentation(sequences, tmp_path, variant):
     from dataclasses import replace
 
     cfg = tiny_config()
     if variant == "reference":
         cfg = replace(cfg, train=replace(cfg.train, augmentation=True))
+    elif variant == "cpu_recipe_losses":  # the CPU recipe's augmentation, loss mask and class balance
+        cfg = replace(cfg, train=replace(cfg.train, augmentation=True, loss_ignore=("skip", "fp_pair"),
+                                         class_balance=0.5), model=replace(cfg.model, directional_motion=True))
     else:  # lgmot's frame-rate augmentation, with the directional motion features it trains
         cfg = replace(cfg, train=replace(cfg.train, frame_rate_augmentation=4.0),
                       model=replace(cfg.model, directional_motion=True))

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from .mpn import MPNOutput
 
-__all__ = ["focal_loss", "kl_softmax", "isg_loss", "spg_loss", "pool16", "instance_targets",
+__all__ = ["class_balance_weight", "focal_loss", "kl_softmax", "isg_loss", "spg_loss", "pool16", "instance_targets",
            "directed_labels", "LossTerms", "level_loss", "total_loss"]
 
 
@@ -43,6 +44,18 @@ def focal_loss(logits: Tensor, labels: Tensor, gamma: float = 1.0, alpha: float 
         return (w * bce).mean()
     one_minus_pt = -torch.expm1(-bce)  # 1 - p_t, since p_t = exp(-BCE)
     return (w * one_minus_pt.pow(gamma) * bce).mean()
+
+
+def class_balance_weight(labels: np.ndarray, beta: float) -> float:
+    """Weight of the positive labels: (negatives / positives)^beta, at least 1 (positives are never
+    down-weighted); 1 when ``beta`` is 0 or either class is absent. beta = 1 is MPNTrack's
+    balanced BCE; the reference's focal loss is unweighted (beta = 0)."""
+    labels = np.asarray(labels)
+    n_pos = int((labels > 0.5).sum())
+    n_neg = labels.size - n_pos
+    if beta <= 0 or n_pos == 0 or n_neg == 0:
+        return 1.0
+    return float(max(n_neg / n_pos, 1.0) ** beta)
 
 
 def kl_softmax(target_logits: Tensor, pred_logits: Tensor, mask: Tensor | None = None) -> Tensor:

@@ -18,7 +18,7 @@ import torch
 
 from ..config import Config
 from ..graph import build_level, edge_labels, loss_mask, merge
-from ..model import HierarchicalMPN, focal_loss, graph_tensors, isg_loss, save_model, spg_loss
+from ..model import HierarchicalMPN, class_balance_weight, focal_loss, graph_tensors, isg_loss, save_model, spg_loss
 from ..solve import components, round_flow, undirected_probs
 from ..threads import single_thread
 from .augment import augment_clip, frame_rate_step, subsample_clip
@@ -55,13 +55,9 @@ def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> Cl
             continue
         y_np = edge_labels(t, g.edges)
         keep = loss_mask(t, g.edges, y_np, tr.loss_ignore)
-        y = torch.as_tensor(y_np[keep], dtype=torch.float32)
         y2 = torch.as_tensor(np.concatenate([y_np, y_np]), dtype=torch.float32)
         m2 = None if keep.all() else torch.as_tensor(np.concatenate([keep, keep]))
-        n_pos = float(y.sum())
-        # class balance (MPNTrack's weighted BCE when 1): positives weighted by (negatives / positives)^beta
-        pw = (len(y) - n_pos) / n_pos if tr.class_balance > 0 and 0 < n_pos < len(y) else 1.0
-        pw = max(pw, 1.0) ** tr.class_balance
+        pw = class_balance_weight(y_np[keep], tr.class_balance)
         x, ei, ea, has = graph_tensors(t, g, cfg.model.node_in_dim)
         out = model(level, x, ei, ea, has)
         lvl = torch.zeros(())
