@@ -1,7 +1,9 @@
 """Recipe of the default model shipped in ``lgmot/assets/models/``.
 
 Trains the ``lgmot`` preset (4 levels, 150-frame clips) with the CPU recipe's language loss, ISG
-(with the offline MiniLM text encoder; SPG off) and the directional motion edge features (see
+(with the offline MiniLM text encoder; SPG off), the directional motion edge features, the
+reference's augmentation, and a focal loss that leaves out same-identity skip edges and
+false-positive pairs and weighs positive edges by sqrt(negatives / positives) (see
 ``lgmot.train.recipes.cpu_recipe``), on the 11 MOT15 train sequences with their public Faster R-CNN
 detections. PETS09-S2L1 is taken from its video folder so it also has appearance; the others have
 no images and train the missing-appearance path. Fewer epochs and a faster level curriculum than
