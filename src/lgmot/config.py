@@ -91,6 +91,10 @@ class ModelConfig:
         return EdgeFeatureSpec(self.appearance_indicator, self.directional_motion)
 
 
+#: edge kinds ``train.loss_ignore`` may name (``graph.labels.loss_mask``)
+LOSS_IGNORABLE = ("skip", "fp_pair")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Training (A.8, B.4, B.5)."""
@@ -123,6 +127,16 @@ class TrainConfig:
     language_mode: str = "fixed"
     text_encoder: str = "minilm"
     eval_every: int = 1
+
+    def validate(self) -> "TrainConfig":
+        if isinstance(self.loss_ignore, str):
+            raise ValueError("train.loss_ignore must be a list, e.g. [skip, fp_pair]")
+        unknown = sorted(set(self.loss_ignore) - set(LOSS_IGNORABLE))
+        if unknown:
+            raise ValueError(f"train.loss_ignore: unknown {unknown}; choose from {list(LOSS_IGNORABLE)}")
+        if self.class_balance < 0:
+            raise ValueError("train.class_balance must be >= 0")
+        return self
 
 
 @dataclass(frozen=True)
@@ -171,6 +185,7 @@ class Config:
         cfg = cls(name=str(d.get("name", base.name)), **parts)
         try:
             cfg.tracker.validate()
+            cfg.train.validate()
         except ValueError as e:
             raise InputError(source, str(e)) from None
         return cfg

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import LOSS_IGNORABLE
 from .tracklets import Tracklets
 
 
@@ -33,7 +34,7 @@ def edge_labels(t: Tracklets, edges: np.ndarray) -> np.ndarray:
 
 
 #: edges :func:`loss_mask` can leave out of the loss
-IGNORABLE = ("skip", "fp_pair")
+IGNORABLE = LOSS_IGNORABLE
 
 
 def loss_mask(t: Tracklets, edges: np.ndarray, labels: np.ndarray, ignore: tuple[str, ...] = ()) -> np.ndarray:
@@ -42,8 +43,9 @@ def loss_mask(t: Tracklets, edges: np.ndarray, labels: np.ndarray, ignore: tuple
     - ``"skip"``: negative edges between two nodes of the same identity (a closer node of that
       identity lies between them). The flow formulation calls them negative, but selecting one is
       only wrong when the chain through the closer node is not selected, which the rounding decides.
-    - ``"fp_pair"``: edges whose endpoints both match no GT box; linking two false positives
-      changes no association metric.
+    - ``"fp_pair"``: edges whose endpoints both match no GT box. Linking two false positives
+      changes no association metric, but the linked boxes then pass the minimum track length and
+      get interpolated, which costs MOTA (``docs/accuracy.md``).
     """
     unknown = set(ignore) - set(IGNORABLE)
     if unknown:
