@@ -33,10 +33,6 @@ def edge_labels(t: Tracklets, edges: np.ndarray) -> np.ndarray:
     return out
 
 
-#: edges :func:`loss_mask` can leave out of the loss
-IGNORABLE = LOSS_IGNORABLE
-
-
 def loss_mask(t: Tracklets, edges: np.ndarray, labels: np.ndarray, ignore: tuple[str, ...] = ()) -> np.ndarray:
     """(E,) bool: the edges that count in the loss. ``ignore`` may name
 
@@ -47,9 +43,9 @@ def loss_mask(t: Tracklets, edges: np.ndarray, labels: np.ndarray, ignore: tuple
       changes no association metric, but the linked boxes then pass the minimum track length and
       get interpolated, which costs MOTA (``docs/accuracy.md``).
     """
-    unknown = set(ignore) - set(IGNORABLE)
+    unknown = set(ignore) - set(LOSS_IGNORABLE)
     if unknown:
-        raise ValueError(f"unknown loss_ignore entries {sorted(unknown)}; choose from {IGNORABLE}")
+        raise ValueError(f"unknown loss_ignore entries {sorted(unknown)}; choose from {LOSS_IGNORABLE}")
     keep = np.ones(edges.shape[0], dtype=bool)
     if edges.shape[0] == 0:
         return keep
