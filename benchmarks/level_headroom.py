@@ -65,21 +65,18 @@ VARIANTS = {
 def level_recall(model, cfg, inputs) -> dict[int, np.ndarray]:
     """Per level: [candidate positives, kept by pruning, scored > 0.5 by the network], summed over
     the clips of ``inputs`` (one process, the tracker's clips)."""
-    from lgmot.detect.filter import confident
     from lgmot.graph import Tracklets, edge_labels
     from lgmot.graph.edges import candidate_edges
     from lgmot.solve import clip_slices
     from lgmot.track import ModelScorer
     from lgmot.track.hierarchy import run_hierarchy
+    from lgmot.track.tracker import tracked_detections
 
     scorer, tc, out = ModelScorer(model), cfg.tracker, {}
     for inp in inputs:
-        keep = confident(inp.dets.score.to_numpy(), tc.min_score)
-        d = inp.dets[keep]
-        order = np.argsort(d.frame.to_numpy(), kind="stable")
-        frames = d.frame.to_numpy()[order]
-        boxes = d[["x", "y", "w", "h"]].to_numpy(np.float64)[order]
-        gt = inp.gt_ids[keep][order]
+        d, _, gt = tracked_detections(inp.dets, tc.min_score, gt_ids=inp.gt_ids)
+        frames = d.frame.to_numpy()
+        boxes = d[["x", "y", "w", "h"]].to_numpy(np.float64)
         for start, lo, hi in clip_slices(frames, tc.frames_per_graph, tc.graph_overlap):
             def on_level(level, t, g, p, start=start):
                 cand = candidate_edges(t.start_frame, t.end_frame, tc.frames_per_level[level], start)

@@ -6,7 +6,7 @@ from their public Faster R-CNN detections. The 11 result files are scored togeth
 and the peer trackers of ``benchmarks/peers.py`` run on the same detections in the same process
 (``mot15_peers.main``), so the table compares like with like.
 
-    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg|isg+spg|none] [--jobs 2]
+    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg|isg+spg|none] [--jobs 2] [--reuse]
 
 The detection threshold is the recipe's (``min_score`` 0.65, the reference's byte065 value); the
 peers run on all detections with their own defaults and again on the same thresholded detections.
@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,22 +36,29 @@ from lgmot.train.recipes import CPU_LANGUAGE, LANGUAGE, MOT15_FOLDS, MOT15_TRAIN
 
 
 def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed: int, language: str,
-             log=print) -> tuple[float, int]:
+             reuse: bool = False, log=print) -> tuple[float, int]:
     isg, spg = LANGUAGE[language]
     held = MOT15_FOLDS[k]
     train_names = [n for n in MOT15_TRAIN if n not in held]
     cfg = cpu_recipe(epochs, depth_every, seed, isg, spg, name=f"lgmot-mot15-fold{k + 1}")
     run = out / f"fold{k + 1}"
     cache = out / "cache"
-    seqs = prepare_train_sequences(mot15_paths(data, train_names), cfg, "public", cache)
-    t0 = time.perf_counter()
-    res = train(cfg, seqs, run, progress=False)
-    log(f"fold {k + 1}: trained on {len(train_names)} sequences, {res.iterations} iterations, "
-        f"{time.perf_counter() - t0:.0f}s")
     from lgmot.model import load_model
 
+    if reuse and (run / "model.safetensors").exists():
+        _, saved = load_model(run / "model.safetensors")
+        if (saved.train, saved.model) != (cfg.train, cfg.model):
+            raise SystemExit(f"{run / 'model.safetensors'}: trained with another recipe; --reuse needs the same one")
+        log(f"fold {k + 1}: reusing the trained model in {run}")
+    else:
+        seqs = prepare_train_sequences(mot15_paths(data, train_names), cfg, "public", cache)
+        t0 = time.perf_counter()
+        res = train(cfg, seqs, run, progress=False)
+        log(f"fold {k + 1}: trained on {len(train_names)} sequences, {res.iterations} iterations, "
+            f"{time.perf_counter() - t0:.0f}s")
     model, mcfg = load_model(run / "model.safetensors")
-    tracker = Tracker(mcfg, model)
+    # the recipe's tracker settings (inference only), so a reused model tracks as a new one would
+    tracker = Tracker(replace(mcfg, tracker=cfg.tracker), model)
     assoc_s, frames = 0.0, 0
     for p in mot15_paths(data, held):
         seq = load_sequence(p)
@@ -74,10 +82,12 @@ def main() -> None:
     ap.add_argument("--language", choices=sorted(LANGUAGE), default=CPU_LANGUAGE,
                     help="language losses in training (default: the CPU recipe's, ISG only)")
     ap.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (one core each)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="track with the fold models already in --out (same training recipe) instead of retraining")
     ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_cv.csv")
     a = ap.parse_args()
     t_all = time.perf_counter()
-    args = [(k, a.data, a.out, a.epochs, a.depth_every, a.seed, a.language) for k in range(len(MOT15_FOLDS))]
+    args = [(k, a.data, a.out, a.epochs, a.depth_every, a.seed, a.language, a.reuse) for k in range(len(MOT15_FOLDS))]
     done = list(run_jobs(run_fold, args, a.jobs))
     assoc_s, frames = sum(d[0] for d in done), sum(d[1] for d in done)
     fps = frames / assoc_s

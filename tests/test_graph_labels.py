@@ -44,5 +44,5 @@ def test_loss_mask_leaves_out_skip_and_false_positive_pairs():
     assert loss_mask(t, np.array([[0, 2]]), np.array([1.0]), ("skip",)).all()
     import pytest
 
-    with pytest.raises(ValueError, match="unknown loss_ignore"):
+    with pytest.raises(ValueError, match="loss_ignore: unknown"):
         loss_mask(t, edges, lab, ("nope",))

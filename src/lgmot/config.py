@@ -95,6 +95,16 @@ class ModelConfig:
 LOSS_IGNORABLE = ("skip", "fp_pair")
 
 
+def check_loss_ignore(names) -> tuple[str, ...]:
+    """``names`` as a tuple, or ValueError when it is a bare string or names an unknown edge kind."""
+    if isinstance(names, str):
+        raise ValueError("train.loss_ignore must be a list, e.g. [skip, fp_pair]")
+    unknown = sorted(set(names) - set(LOSS_IGNORABLE))
+    if unknown:
+        raise ValueError(f"train.loss_ignore: unknown {unknown}; choose from {list(LOSS_IGNORABLE)}")
+    return tuple(names)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Training (A.8, B.4, B.5)."""
@@ -129,11 +139,7 @@ class TrainConfig:
     eval_every: int = 1
 
     def validate(self) -> "TrainConfig":
-        if isinstance(self.loss_ignore, str):
-            raise ValueError("train.loss_ignore must be a list, e.g. [skip, fp_pair]")
-        unknown = sorted(set(self.loss_ignore) - set(LOSS_IGNORABLE))
-        if unknown:
-            raise ValueError(f"train.loss_ignore: unknown {unknown}; choose from {list(LOSS_IGNORABLE)}")
+        check_loss_ignore(self.loss_ignore)
         if self.class_balance < 0:
             raise ValueError("train.class_balance must be >= 0")
         return self

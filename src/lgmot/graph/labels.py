@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import LOSS_IGNORABLE
+from ..config import check_loss_ignore
 from .tracklets import Tracklets
 
 
@@ -43,9 +43,7 @@ def loss_mask(t: Tracklets, edges: np.ndarray, labels: np.ndarray, ignore: tuple
       changes no association metric, but the linked boxes then pass the minimum track length and
       get interpolated, which costs MOTA (``docs/accuracy.md``).
     """
-    unknown = set(ignore) - set(LOSS_IGNORABLE)
-    if unknown:
-        raise ValueError(f"unknown loss_ignore entries {sorted(unknown)}; choose from {LOSS_IGNORABLE}")
+    check_loss_ignore(ignore)
     keep = np.ones(edges.shape[0], dtype=bool)
     if edges.shape[0] == 0:
         return keep

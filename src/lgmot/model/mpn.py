@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
 from ..config import Config, ModelConfig
+from ..graph.features import feature_names
 from .mlp import MLP
 
 __all__ = ["MPNOutput", "MPN", "HierarchicalMPN", "TimeAwareNodeUpdate", "edge_feature_dim", "graph_tensors"]
@@ -39,7 +40,7 @@ __all__ = ["MPNOutput", "MPN", "HierarchicalMPN", "TimeAwareNodeUpdate", "edge_f
 def edge_feature_dim(level: int, cfg: ModelConfig) -> int:
     """Edge-encoder input size: 6 geometric+appearance features at level 0, 7 (with motion GIoU)
     at levels >= 1 (+4 with ``directional_motion``), +1 for the missing-appearance indicator."""
-    return (6 if level == 0 else 7 + 4 * int(cfg.directional_motion)) + int(cfg.appearance_indicator)
+    return len(feature_names(level > 0, cfg.appearance_indicator, cfg.directional_motion))
 
 
 @dataclass

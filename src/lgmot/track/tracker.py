@@ -95,15 +95,7 @@ class Tracker:
         cfg = self.config.tracker
         if len(dets) == 0:
             return empty(TRACK_COLUMNS)
-        keep = confident(dets.score.to_numpy(), cfg.min_score)
-        if not keep.all():
-            dets = dets[keep]
-            appearance = None if appearance is None else np.asarray(appearance)[keep]
-            gt_ids = None if gt_ids is None else np.asarray(gt_ids)[keep]
-        order = np.lexsort((dets.det_id.to_numpy(), dets.frame.to_numpy()))
-        dets = dets.iloc[order].reset_index(drop=True)
-        app = None if appearance is None else np.asarray(appearance)[order]
-        gid = None if gt_ids is None else np.asarray(gt_ids)[order]
+        dets, app, gid = tracked_detections(dets, cfg.min_score, appearance, gt_ids)
         if self.oracle and gid is None:
             raise ValueError("oracle tracking needs GT identities for the detections")
         frames = dets.frame.to_numpy()
@@ -132,6 +124,17 @@ class Tracker:
         if cfg.interpolate:
             tracks = interpolate(tracks)
         return tracks[TRACK_COLUMNS].sort_values(["frame", "id"]).reset_index(drop=True)
+
+
+def tracked_detections(dets: pd.DataFrame, min_score: float, appearance: np.ndarray | None = None,
+                       gt_ids: np.ndarray | None = None):
+    """The detections the tracker links, in its order: those passing ``min_score``
+    (``detect.filter.confident``), sorted by frame then det_id, with the rows of ``appearance`` and
+    ``gt_ids`` (aligned with ``dets``, or None) kept in step. Returns (dets, appearance, gt_ids)."""
+    keep = confident(dets.score.to_numpy(), min_score)
+    order = np.flatnonzero(keep)[np.lexsort((dets.det_id.to_numpy()[keep], dets.frame.to_numpy()[keep]))]
+    pick = (lambda a: None if a is None else np.asarray(a)[order])
+    return dets.iloc[order].reset_index(drop=True), pick(appearance), pick(gt_ids)
 
 
 @dataclass

@@ -32,7 +32,7 @@ CPU_LANGUAGE = "isg"
 #: the CPU recipe's frame-rate augmentation (lowest fps of a subsampled clip; 0: off, see docs/accuracy.md)
 CPU_FRAME_RATE_AUGMENTATION = 0.0
 #: the CPU recipe's loss terms that differ from the reference (see :func:`cpu_recipe`)
-CPU_LOSS_IGNORE = ("skip", "fp_pair")
+CPU_LOSS_IGNORE = ("skip",)
 CPU_CLASS_BALANCE = 0.5
 
 
