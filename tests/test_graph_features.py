@@ -54,3 +54,30 @@ def test_names_and_empty():
     assert f.shape == (0, 8) and f.dtype == np.float32
     with pytest.raises(ValueError):
         edge_features(_pair(), np.array([[0, 1]]), 0.0)
+
+
+def test_node_geometry_by_hand():
+    from lgmot.graph import merge
+    from lgmot.graph.features import NODE_GEOMETRY, node_geometry
+
+    # node A: frames 1, 2, 4 (heights 10, 20, 30); node B: frame 3 (height 40)
+    t0 = Tracklets.from_detections([1, 2, 3, 4], [[0, 0, 5, 10], [0, 0, 5, 20], [50, 0, 5, 40], [0, 0, 5, 30]])
+    t = merge(t0, np.array([0, 0, 1, 0]))
+    g = node_geometry(t, fps=10.0)
+    assert g.shape == (2, len(NODE_GEOMETRY)) and g.dtype == np.float32
+    median = np.median([20.0, 40.0])
+    np.testing.assert_allclose(g[0], [math.log(3), 3 / 10, 3 / 4, math.log(20 / median)], rtol=1e-6)
+    np.testing.assert_allclose(g[1], [0.0, 0.0, 1.0, math.log(40 / median)], rtol=1e-6)
+    with pytest.raises(ValueError, match="fps"):
+        node_geometry(t, fps=0)
+
+
+def test_build_level_node_features_only_when_asked():
+    from lgmot.config import TrackerConfig
+    from lgmot.graph import EdgeFeatureSpec, build_level
+
+    t = Tracklets.from_detections([1, 2, 3], [[0, 0, 5, 10], [1, 0, 5, 10], [2, 0, 5, 10]])
+    cfg = TrackerConfig()
+    assert build_level(t, 0, cfg, 30.0, 1).node_features is None
+    g = build_level(t, 0, cfg, 30.0, 1, EdgeFeatureSpec(node_geometry=True))
+    assert g.node_features.shape == (3, 4)

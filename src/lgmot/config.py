@@ -41,6 +41,8 @@ class TrackerConfig:
     #: skipped for a sequence where no detection reaches it (other score scales).
     min_score: float = 0.0
     interpolate: bool = True
+    #: fill only gaps of at most this many seconds (None: every gap, as the reference)
+    interpolate_max_gap_s: float | None = None
     node_id_min_ratio: float = 0.5
 
     @property
@@ -59,6 +61,8 @@ class TrackerConfig:
             raise ValueError("frames_per_level must increase")
         if self.rounding not in ("exact", "greedy"):
             raise ValueError("rounding is 'exact' or 'greedy'")
+        if self.interpolate_max_gap_s is not None and not self.interpolate_max_gap_s >= 0:
+            raise ValueError("tracker.interpolate_max_gap_s must be >= 0 (or null: every gap)")
         return self
 
 
@@ -81,6 +85,8 @@ class ModelConfig:
     appearance_indicator: bool = True
     #: extra motion edge features at levels >= 1 (``graph.features.DIRECTIONAL_FEATURES``)
     directional_motion: bool = False
+    #: per-node geometry descriptors added to the node encoding (``graph.features.NODE_GEOMETRY``)
+    node_geometry: bool = False
     depth: int = 4
 
     @property
@@ -88,7 +94,7 @@ class ModelConfig:
         """The optional edge-feature columns as a ``graph.EdgeFeatureSpec`` (what the graph builder needs)."""
         from .graph.features import EdgeFeatureSpec
 
-        return EdgeFeatureSpec(self.appearance_indicator, self.directional_motion)
+        return EdgeFeatureSpec(self.appearance_indicator, self.directional_motion, self.node_geometry)
 
 
 #: edge kinds ``train.loss_ignore`` may name (``graph.labels.loss_mask``)

@@ -21,6 +21,8 @@ MOTION_FEATURE = "motion_giou"
 #: seconds of track each velocity was fitted on (0: a singleton, whose velocity is a guess)
 DIRECTIONAL_FEATURES = ("motion_giou_fwd", "motion_giou_bwd", "secs_fit_u", "secs_fit_v")
 INDICATOR_FEATURE = "app_missing"
+#: with ``node_geometry``: per-node descriptors (see :func:`node_geometry`)
+NODE_GEOMETRY = ("log_dets", "secs_span", "coverage", "log_rel_height")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class EdgeFeatureSpec:
     appearance_indicator: bool = True
     #: the :data:`DIRECTIONAL_FEATURES` columns at levels that use motion
     directional_motion: bool = False
+    #: per-node :data:`NODE_GEOMETRY` descriptors (``LevelGraph.node_features``)
+    node_geometry: bool = False
 
 
 def feature_names(use_motion: bool, appearance_indicator: bool, directional_motion: bool = False) -> tuple[str, ...]:
@@ -38,6 +42,23 @@ def feature_names(use_motion: bool, appearance_indicator: bool, directional_moti
     return (BASE_FEATURES + ((MOTION_FEATURE,) if use_motion else ())
             + (DIRECTIONAL_FEATURES if use_motion and directional_motion else ())
             + ((INDICATOR_FEATURE,) if appearance_indicator else ()))
+
+
+def node_geometry(t: Tracklets, fps: float) -> np.ndarray:
+    """(N,4) float32 :data:`NODE_GEOMETRY`: log of the number of detections, span in seconds,
+    detections per frame of the span, and log of the mean box height over the median of the
+    clip's node heights. What a node is made of, where no appearance tells nodes apart: a single
+    detection or a long, dense tracklet, small or large for the scene."""
+    if fps <= 0:
+        raise ValueError("fps must be > 0")
+    n = t.n_nodes
+    if n == 0:
+        return np.zeros((0, len(NODE_GEOMETRY)), np.float32)
+    count = np.bincount(t.det_node, minlength=n).astype(np.float64)
+    span = (t.end_frame - t.start_frame).astype(np.float64)
+    height = np.bincount(t.det_node, weights=t.det_box[:, 3], minlength=n) / count
+    return np.column_stack([np.log(count), span / float(fps), count / (span + 1.0),
+                            np.log(height / np.median(height))]).astype(np.float32)
 
 
 def edge_features(

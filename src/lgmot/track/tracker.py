@@ -6,6 +6,7 @@ interpolated.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,12 +31,12 @@ class ModelScorer:
     def __call__(self, level, tracklets, graph) -> np.ndarray:
         import torch
 
-        from ..model import graph_tensors
+        from ..model import graph_tensors, node_geo_tensor
         from ..solve import undirected_probs
 
         x, edge_index, edge_attr, has_app = graph_tensors(tracklets, graph, self.model.cfg.node_in_dim)
         with torch.inference_mode(), single_thread():
-            out = self.model(level, x, edge_index, edge_attr, has_app, last_only=True)
+            out = self.model(level, x, edge_index, edge_attr, has_app, last_only=True, node_geo=node_geo_tensor(graph))
         return undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
 
 
@@ -122,7 +123,8 @@ class Tracker:
         tracks = tracks.dropna(subset=["id"])
         tracks = drop_short(tracks, cfg.min_track_len)
         if cfg.interpolate:
-            tracks = interpolate(tracks)
+            max_gap = None if cfg.interpolate_max_gap_s is None else int(math.floor(cfg.interpolate_max_gap_s * fps))
+            tracks = interpolate(tracks, max_gap)
         return tracks[TRACK_COLUMNS].sort_values(["frame", "id"]).reset_index(drop=True)
 
 
