@@ -105,7 +105,7 @@ def main() -> None:
             "frame_rate_augmentation": recipe.train.frame_rate_augmentation,
             "augmentation": recipe.train.augmentation, "loss_ignore": list(recipe.train.loss_ignore),
             "class_balance": recipe.train.class_balance,
-            "folds": [list(f) for f in MOT15_FOLDS], "lgmot_assoc_fps": round(fps, 1),
+            "folds": [list(f) for f in MOT15_FOLDS], "lgmot_assoc_fps": round(fps, 1), "reused_models": a.reuse,
             "total_seconds": round(time.perf_counter() - t_all, 1)}
     a.table.with_suffix(".json").write_text(json.dumps(meta, indent=2))
     print(json.dumps(meta))
