@@ -85,7 +85,8 @@ def level_recall(model, cfg, inputs) -> dict[int, np.ndarray]:
                 found = np.asarray(kept, bool) & (np.asarray(p) > 0.5)
                 out.setdefault(level, np.zeros(3, np.int64))[:] += [len(pos), sum(kept), int(found.sum())]
 
-            run_hierarchy(Tracklets.from_detections(frames[lo:hi], boxes[lo:hi], gt_ids=gt[lo:hi]), tc,
+            run_hierarchy(Tracklets.from_detections(frames[lo:hi], boxes[lo:hi], gt_ids=gt[lo:hi],
+                                                    scores=d.score.to_numpy()[lo:hi]), tc,
                           inp.seq.info.fps, start, scorer, cfg.model.edge_features, on_level)
     return out
 

@@ -56,20 +56,29 @@ def test_names_and_empty():
         edge_features(_pair(), np.array([[0, 1]]), 0.0)
 
 
-def test_node_geometry_by_hand():
+def test_node_descriptors_by_hand():
     from lgmot.graph import merge
-    from lgmot.graph.features import NODE_GEOMETRY, node_geometry
+    from lgmot.graph.features import NODE_DESCRIPTORS, node_descriptors
 
-    # node A: frames 1, 2, 4 (heights 10, 20, 30); node B: frame 3 (height 40)
-    t0 = Tracklets.from_detections([1, 2, 3, 4], [[0, 0, 5, 10], [0, 0, 5, 20], [50, 0, 5, 40], [0, 0, 5, 30]])
+    # node A: frames 1, 2, 4 (heights 10, 20, 30; scores 0.9, 0.7, 0.8); node B: frame 3 (height 40, score 0.6)
+    boxes = [[0, 0, 5, 10], [0, 0, 5, 20], [50, 0, 5, 40], [0, 0, 5, 30]]
+    t0 = Tracklets.from_detections([1, 2, 3, 4], boxes, scores=[0.9, 0.7, 0.6, 0.8])
     t = merge(t0, np.array([0, 0, 1, 0]))
-    g = node_geometry(t, fps=10.0)
-    assert g.shape == (2, len(NODE_GEOMETRY)) and g.dtype == np.float32
+    g = node_descriptors(t, fps=10.0)
+    assert g.shape == (2, len(NODE_DESCRIPTORS)) and g.dtype == np.float32
     median = np.median([20.0, 40.0])
-    np.testing.assert_allclose(g[0], [math.log(3), 3 / 10, 3 / 4, math.log(20 / median)], rtol=1e-6)
-    np.testing.assert_allclose(g[1], [0.0, 0.0, 1.0, math.log(40 / median)], rtol=1e-6)
+    # score ranks among the 4 detections: 0.6 -> 0.5/4, 0.7 -> 1.5/4, 0.8 -> 2.5/4, 0.9 -> 3.5/4
+    np.testing.assert_allclose(g[0], [math.log(3), 3 / 10, 3 / 4, math.log(20 / median), (3.5 + 1.5 + 2.5) / 12],
+                               rtol=1e-6)
+    np.testing.assert_allclose(g[1], [0.0, 0.0, 1.0, math.log(40 / median), 0.5 / 4], rtol=1e-6)
+    # a monotone change of the score scale changes nothing; unknown scores give 0.5
+    t_log = merge(Tracklets.from_detections([1, 2, 3, 4], boxes, scores=np.log([0.9, 0.7, 0.6, 0.8])),
+                  np.array([0, 0, 1, 0]))
+    np.testing.assert_array_equal(node_descriptors(t_log, 10.0), g)
+    t_none = merge(Tracklets.from_detections([1, 2, 3, 4], boxes), np.array([0, 0, 1, 0]))
+    np.testing.assert_allclose(node_descriptors(t_none, 10.0)[:, 4], [0.5, 0.5])
     with pytest.raises(ValueError, match="fps"):
-        node_geometry(t, fps=0)
+        node_descriptors(t, fps=0)
 
 
 def test_build_level_node_features_only_when_asked():
@@ -79,5 +88,5 @@ def test_build_level_node_features_only_when_asked():
     t = Tracklets.from_detections([1, 2, 3], [[0, 0, 5, 10], [1, 0, 5, 10], [2, 0, 5, 10]])
     cfg = TrackerConfig()
     assert build_level(t, 0, cfg, 30.0, 1).node_features is None
-    g = build_level(t, 0, cfg, 30.0, 1, EdgeFeatureSpec(node_geometry=True))
-    assert g.node_features.shape == (3, 4)
+    g = build_level(t, 0, cfg, 30.0, 1, EdgeFeatureSpec(node_descriptors=True))
+    assert g.node_features.shape == (3, 5)

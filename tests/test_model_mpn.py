@@ -300,15 +300,15 @@ def test_any_column_order_gives_the_same_per_edge_outputs():
     torch.testing.assert_close(upd(h, ei, e), upd(h, ei[:, perm], e[perm]))
 
 
-def test_node_geometry_enters_the_mid_feature():
-    cfg = replace(CFG, node_geometry=True)
+def test_node_descriptors_enters_the_mid_feature():
+    cfg = replace(CFG, node_descriptors=True)
     torch.manual_seed(0)
     mpn = MPN(cfg, edge_feature_dim(1, cfg))
     x, ei, attr = make_inputs(1, cfg)
-    geo = torch.randn(5, 4)
-    out = mpn(x, ei, attr, 1, node_geo=geo)
-    np.testing.assert_allclose(out.node_mid.detach(), (mpn.node_mlp1(x) + mpn.geometry_mlp(geo)).detach(), rtol=1e-6)
+    geo = torch.randn(5, 5)
+    out = mpn(x, ei, attr, 1, node_desc=geo)
+    np.testing.assert_allclose(out.node_mid.detach(), (mpn.node_mlp1(x) + mpn.descriptor_mlp(geo)).detach(), rtol=1e-6)
     # other node descriptors change the edge scores; a missing one is an error, not a silent zero
-    assert not torch.allclose(out.logits[0], mpn(x, ei, attr, 1, node_geo=geo + 1).logits[0])
-    with pytest.raises(ValueError, match="node_geo"):
+    assert not torch.allclose(out.logits[0], mpn(x, ei, attr, 1, node_desc=geo + 1).logits[0])
+    with pytest.raises(ValueError, match="node_desc"):
         mpn(x, ei, attr, 1)

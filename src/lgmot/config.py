@@ -85,8 +85,8 @@ class ModelConfig:
     appearance_indicator: bool = True
     #: extra motion edge features at levels >= 1 (``graph.features.DIRECTIONAL_FEATURES``)
     directional_motion: bool = False
-    #: per-node geometry descriptors added to the node encoding (``graph.features.NODE_GEOMETRY``)
-    node_geometry: bool = False
+    #: per-node descriptors (size, span, score rank) added to the node encoding (``graph.features.NODE_DESCRIPTORS``)
+    node_descriptors: bool = False
     depth: int = 4
 
     @property
@@ -94,7 +94,7 @@ class ModelConfig:
         """The optional edge-feature columns as a ``graph.EdgeFeatureSpec`` (what the graph builder needs)."""
         from .graph.features import EdgeFeatureSpec
 
-        return EdgeFeatureSpec(self.appearance_indicator, self.directional_motion, self.node_geometry)
+        return EdgeFeatureSpec(self.appearance_indicator, self.directional_motion, self.node_descriptors)
 
 
 #: edge kinds ``train.loss_ignore`` may name (``graph.labels.loss_mask``)

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..config import TrackerConfig
 from .edges import MAX_CANDIDATES, app_distance, iter_candidate_edges, parse_pruning, pruning_scores, reciprocal_topk
-from .features import EdgeFeatureSpec, edge_features, feature_names, node_geometry
+from .features import EdgeFeatureSpec, edge_features, feature_names, node_descriptors
 from .motion import LinearMotion, fit_linear_motion
 from .tracklets import Tracklets
 
@@ -16,7 +16,7 @@ from .tracklets import Tracklets
 class LevelGraph:
     """``edges`` (E,2) int64, row = earlier node, col = later node, sorted by (row, col);
     ``features`` (E,F) float32 with column names ``names``; ``node_features`` (N,K) float32
-    (``graph.features.node_geometry``) when the feature spec asks for them, else None."""
+    (``graph.features.node_descriptors``) when the feature spec asks for them, else None."""
 
     edges: np.ndarray
     features: np.ndarray
@@ -93,6 +93,6 @@ def build_level(
         span = np.minimum(t.end_frame - t.start_frame, window - 1) / float(fps)
         directional = np.column_stack([motion.directional_giou(t, edges), span[edges[:, 0]], span[edges[:, 1]]])
     feats = edge_features(t, edges, fps, cfg.edge_sim, giou, features.appearance_indicator, emb, directional)
-    nodes = node_geometry(t, fps) if features.node_geometry else None
+    nodes = node_descriptors(t, fps) if features.node_descriptors else None
     return LevelGraph(edges, feats, feature_names(use_motion, features.appearance_indicator, directional is not None),
                       nodes)

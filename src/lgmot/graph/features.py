@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import rankdata
 
 from .edges import app_distance
 from .tracklets import Tracklets
@@ -21,8 +22,8 @@ MOTION_FEATURE = "motion_giou"
 #: seconds of track each velocity was fitted on (0: a singleton, whose velocity is a guess)
 DIRECTIONAL_FEATURES = ("motion_giou_fwd", "motion_giou_bwd", "secs_fit_u", "secs_fit_v")
 INDICATOR_FEATURE = "app_missing"
-#: with ``node_geometry``: per-node descriptors (see :func:`node_geometry`)
-NODE_GEOMETRY = ("log_dets", "secs_span", "coverage", "log_rel_height")
+#: with ``node_descriptors``: per-node descriptors (see :func:`node_descriptors`)
+NODE_DESCRIPTORS = ("log_dets", "secs_span", "coverage", "log_rel_height", "score_rank")
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,8 @@ class EdgeFeatureSpec:
     appearance_indicator: bool = True
     #: the :data:`DIRECTIONAL_FEATURES` columns at levels that use motion
     directional_motion: bool = False
-    #: per-node :data:`NODE_GEOMETRY` descriptors (``LevelGraph.node_features``)
-    node_geometry: bool = False
+    #: per-node :data:`NODE_DESCRIPTORS` descriptors (``LevelGraph.node_features``)
+    node_descriptors: bool = False
 
 
 def feature_names(use_motion: bool, appearance_indicator: bool, directional_motion: bool = False) -> tuple[str, ...]:
@@ -44,21 +45,25 @@ def feature_names(use_motion: bool, appearance_indicator: bool, directional_moti
             + ((INDICATOR_FEATURE,) if appearance_indicator else ()))
 
 
-def node_geometry(t: Tracklets, fps: float) -> np.ndarray:
-    """(N,4) float32 :data:`NODE_GEOMETRY`: log of the number of detections, span in seconds,
-    detections per frame of the span, and log of the mean box height over the median of the
-    clip's node heights. What a node is made of, where no appearance tells nodes apart: a single
-    detection or a long, dense tracklet, small or large for the scene."""
+def node_descriptors(t: Tracklets, fps: float) -> np.ndarray:
+    """(N,5) float32 :data:`NODE_DESCRIPTORS`, what a node is made of where no appearance tells
+    nodes apart: log of its number of detections, its span in seconds, detections per frame of
+    the span, log of its mean box height over the median of the clip's node heights, and the
+    mean rank of its detections' scores among the clip's detections, in (0, 1) (0.5 for every
+    detection when the scores are unknown). A rank, not the score, so any detector's scale works."""
     if fps <= 0:
         raise ValueError("fps must be > 0")
     n = t.n_nodes
     if n == 0:
-        return np.zeros((0, len(NODE_GEOMETRY)), np.float32)
+        return np.zeros((0, len(NODE_DESCRIPTORS)), np.float32)
     count = np.bincount(t.det_node, minlength=n).astype(np.float64)
     span = (t.end_frame - t.start_frame).astype(np.float64)
     height = np.bincount(t.det_node, weights=t.det_box[:, 3], minlength=n) / count
+    score = np.nan_to_num(t.det_score, nan=0.0)  # unknown scores all tie: rank 0.5
+    rank = (rankdata(score) - 0.5) / t.n_dets
+    mean_rank = np.bincount(t.det_node, weights=rank, minlength=n) / count
     return np.column_stack([np.log(count), span / float(fps), count / (span + 1.0),
-                            np.log(height / np.median(height))]).astype(np.float32)
+                            np.log(height / np.median(height)), mean_rank]).astype(np.float32)
 
 
 def edge_features(

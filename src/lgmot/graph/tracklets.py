@@ -18,7 +18,7 @@ class Tracklets:
     Detection arrays (M rows, in the order the detections were given to
     :meth:`from_detections`): ``det_frame`` (M,) int64, ``det_box`` (M,4) float64,
     ``det_node`` (M,) int64 (node of each detection), ``det_gt`` (M,) int64,
-    ``det_has_app`` (M,) bool.
+    ``det_has_app`` (M,) bool, ``det_score`` (M,) float64 (detector confidence; NaN when unknown).
     """
 
     start_frame: np.ndarray
@@ -33,6 +33,7 @@ class Tracklets:
     det_node: np.ndarray
     det_gt: np.ndarray
     det_has_app: np.ndarray
+    det_score: np.ndarray
 
     # --- construction ---------------------------------------------------------------------
     @classmethod
@@ -43,6 +44,7 @@ class Tracklets:
         app: np.ndarray | None = None,
         has_app: np.ndarray | None = None,
         gt_ids: np.ndarray | None = None,
+        scores: np.ndarray | None = None,
     ) -> "Tracklets":
         """Level-0 nodes: one per detection, sorted by (frame, position in the input).
 
@@ -67,6 +69,7 @@ class Tracklets:
             flag = np.ones(m, dtype=bool) if has_app is None else np.asarray(has_app, bool).reshape(m)
             app_arr = np.where(flag[:, None], app_arr, np.float32(0))
         gt = np.full(m, -1, np.int64) if gt_ids is None else np.asarray(gt_ids, np.int64).reshape(m)
+        score = np.full(m, np.nan) if scores is None else np.asarray(scores, np.float64).reshape(m)
 
         order = np.argsort(frames, kind="stable")
         det_node = np.empty(m, dtype=np.int64)
@@ -84,6 +87,7 @@ class Tracklets:
             det_node=det_node,
             det_gt=gt,
             det_has_app=flag,
+            det_score=score,
         )
 
     # --- derived ----------------------------------------------------------------------------
@@ -174,6 +178,7 @@ def merge(t: Tracklets, labels: np.ndarray, min_ratio: float = 0.5) -> Tracklets
         det_node=det_new,
         det_gt=t.det_gt,
         det_has_app=t.det_has_app,
+        det_score=t.det_score,
     )
 
 

@@ -31,11 +31,11 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
 from ..config import Config, ModelConfig
-from ..graph.features import NODE_GEOMETRY, feature_names
+from ..graph.features import NODE_DESCRIPTORS, feature_names
 from .mlp import MLP
 
 __all__ = ["MPNOutput", "MPN", "HierarchicalMPN", "TimeAwareNodeUpdate", "edge_feature_dim", "graph_tensors",
-           "node_geo_tensor"]
+           "node_desc_tensor"]
 
 
 def edge_feature_dim(level: int, cfg: ModelConfig) -> int:
@@ -113,15 +113,15 @@ class MPN(nn.Module):
         self.node_mlp1 = MLP([cfg.node_in_dim, mid_dim])
         self.node_mlp2 = MLP(cfg.node_enc_dims)
         self.missing_mid = nn.Parameter(torch.zeros(mid_dim))
-        # node geometry enters additively at the mid feature, like the missing-appearance vector
-        self.geometry_mlp = MLP([len(NODE_GEOMETRY), 32, mid_dim]) if cfg.node_geometry else None
+        # node descriptors enter additively at the mid feature, like the missing-appearance vector
+        self.descriptor_mlp = MLP([len(NODE_DESCRIPTORS), 32, mid_dim]) if cfg.node_descriptors else None
         self.level_embedding = nn.Embedding(cfg.depth, edge_dim) if cfg.level_embedding else None
         self.edge_update = MLP([2 * node_dim + 2 * edge_dim, *cfg.edge_update_dims])
         self.node_update = TimeAwareNodeUpdate(node_dim, edge_dim, tuple(cfg.node_msg_dims))
         self.classifier = MLP([edge_dim, *cfg.classifier_dims])
 
     def encode_nodes(self, x: Tensor, has_app: Tensor | None = None,
-                     node_geo: Tensor | None = None) -> tuple[Tensor, Tensor]:
+                     node_desc: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """-> (node_mid (N,128), h0 (N,32))."""
         if self.cfg.zero_nodes:
             mid = self.node_mlp1(torch.zeros_like(x))
@@ -136,10 +136,10 @@ class MPN(nn.Module):
             keep = has_app.to(torch.bool).unsqueeze(1)
             mid = self.node_mlp1(torch.where(keep, x, torch.zeros((), dtype=x.dtype, device=x.device)))
             mid = torch.where(keep, mid, self.missing_mid.to(mid.dtype))
-        if self.geometry_mlp is not None:
-            if node_geo is None or node_geo.shape != (x.size(0), len(NODE_GEOMETRY)):
-                raise ValueError(f"this model needs node_geo ({x.size(0)}, {len(NODE_GEOMETRY)})")
-            mid = mid + self.geometry_mlp(node_geo.to(mid.dtype))
+        if self.descriptor_mlp is not None:
+            if node_desc is None or node_desc.shape != (x.size(0), len(NODE_DESCRIPTORS)):
+                raise ValueError(f"this model needs node_desc ({x.size(0)}, {len(NODE_DESCRIPTORS)})")
+            mid = mid + self.descriptor_mlp(node_desc.to(mid.dtype))
         return mid, self.node_mlp2(mid)
 
     def encode_edges(self, edge_attr: Tensor, level: int) -> Tensor:
@@ -149,17 +149,17 @@ class MPN(nn.Module):
         return e0
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor, level: int,
-                has_app: Tensor | None = None, last_only: bool = False, node_geo: Tensor | None = None) -> MPNOutput:
+                has_app: Tensor | None = None, last_only: bool = False, node_desc: Tensor | None = None) -> MPNOutput:
         """``last_only``: return only the final step's logits and edge embeddings, and skip the
         last node update, whose output nothing reads (inference: A.6 uses the last step only).
-        ``node_geo`` (N,4): ``LevelGraph.node_features``, required by a ``node_geometry`` model."""
+        ``node_desc`` (N,4): ``LevelGraph.node_features``, required by a ``node_descriptors`` model."""
         x, edge_index, edge_attr, has_app = self._check_inputs(x, edge_index, edge_attr, level, has_app)
         # Work in future-first column order (the symmetric layout already is) so the time-aware
         # node update splits messages by slicing; outputs are returned in the caller's order.
         sorted_index, edge_attr, order, n_future = _future_first(
             edge_index, edge_attr, torch.arange(edge_index.size(1), device=edge_index.device))
         restore = None if sorted_index is edge_index else torch.argsort(order)
-        node_mid, h = self.encode_nodes(x, has_app, node_geo)
+        node_mid, h = self.encode_nodes(x, has_app, node_desc)
         e0 = self.encode_edges(edge_attr, level)
         e = e0
         src, dst = sorted_index
@@ -297,8 +297,8 @@ class HierarchicalMPN(nn.Module):
         return self.level0 if level == 0 else self.upper  # type: ignore[return-value]
 
     def forward(self, level: int, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
-                has_app: Tensor | None = None, last_only: bool = False, node_geo: Tensor | None = None) -> MPNOutput:
-        return self.mpn(level)(x, edge_index, edge_attr, level, has_app, last_only, node_geo)
+                has_app: Tensor | None = None, last_only: bool = False, node_desc: Tensor | None = None) -> MPNOutput:
+        return self.mpn(level)(x, edge_index, edge_attr, level, has_app, last_only, node_desc)
 
     @torch.no_grad()
     def predict_probs(self, level: int, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
@@ -328,7 +328,7 @@ def graph_tensors(tracklets: Any, graph: Any, node_dim: int | None = None) -> tu
     return x, edge_index, edge_attr, has_app
 
 
-def node_geo_tensor(graph: Any) -> Tensor | None:
+def node_desc_tensor(graph: Any) -> Tensor | None:
     """``graph.node_features`` as a float32 tensor, or None when the graph has none."""
     f = getattr(graph, "node_features", None)
     return None if f is None else torch.as_tensor(np.asarray(f, dtype=np.float32))

@@ -31,12 +31,12 @@ class ModelScorer:
     def __call__(self, level, tracklets, graph) -> np.ndarray:
         import torch
 
-        from ..model import graph_tensors, node_geo_tensor
+        from ..model import graph_tensors, node_desc_tensor
         from ..solve import undirected_probs
 
         x, edge_index, edge_attr, has_app = graph_tensors(tracklets, graph, self.model.cfg.node_in_dim)
         with torch.inference_mode(), single_thread():
-            out = self.model(level, x, edge_index, edge_attr, has_app, last_only=True, node_geo=node_geo_tensor(graph))
+            out = self.model(level, x, edge_index, edge_attr, has_app, last_only=True, node_desc=node_desc_tensor(graph))
         return undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
 
 
@@ -101,12 +101,13 @@ class Tracker:
             raise ValueError("oracle tracking needs GT identities for the detections")
         frames = dets.frame.to_numpy()
         boxes = dets[["x", "y", "w", "h"]].to_numpy(np.float64)
+        scores = dets.score.to_numpy(np.float64)
         has_app = None if app is None else ~np.isnan(app).any(axis=1)
 
         def payloads():
             for start, lo, hi in clip_slices(frames, cfg.frames_per_graph, cfg.graph_overlap):
                 sl = slice(lo, hi)
-                yield _Clip(float(fps), start, lo, frames[sl], boxes[sl],
+                yield _Clip(float(fps), start, lo, frames[sl], boxes[sl], scores[sl],
                             None if app is None else np.nan_to_num(app[sl]).astype(np.float32),
                             None if has_app is None else has_app[sl], None if gid is None else gid[sl])
 
@@ -119,7 +120,7 @@ class Tracker:
         assigned = stitcher.result().set_index("det_id")["id"]
         tracks = pd.DataFrame({"frame": frames, "id": assigned.reindex(np.arange(len(dets))).to_numpy(),
                                "x": boxes[:, 0], "y": boxes[:, 1], "w": boxes[:, 2], "h": boxes[:, 3],
-                               "score": dets.score.to_numpy()})
+                               "score": scores})
         tracks = tracks.dropna(subset=["id"])
         tracks = drop_short(tracks, cfg.min_track_len)
         if cfg.interpolate:
@@ -148,6 +149,7 @@ class _Clip:
     lo: int
     frames: np.ndarray
     boxes: np.ndarray
+    scores: np.ndarray
     app: np.ndarray | None
     has_app: np.ndarray | None
     gt_ids: np.ndarray | None
@@ -156,5 +158,6 @@ class _Clip:
 def _track_clip(state: tuple, clip: _Clip) -> tuple[int, np.ndarray]:
     """(first row, node label per detection) of one clip through the hierarchy."""
     scorer, config = state
-    t0 = Tracklets.from_detections(clip.frames, clip.boxes, app=clip.app, has_app=clip.has_app, gt_ids=clip.gt_ids)
+    t0 = Tracklets.from_detections(clip.frames, clip.boxes, app=clip.app, has_app=clip.has_app, gt_ids=clip.gt_ids,
+                                   scores=clip.scores)
     return clip.lo, run_hierarchy(t0, config.tracker, clip.fps, clip.start, scorer, config.model.edge_features)

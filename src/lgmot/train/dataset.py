@@ -42,7 +42,8 @@ class Clip:
             a = s.app[sl]
             has = ~np.isnan(a).any(axis=1)
             app = np.nan_to_num(a).astype(np.float32)
-        return Tracklets.from_detections(frames, boxes, app=app, has_app=has, gt_ids=s.gt_ids[sl])
+        return Tracklets.from_detections(frames, boxes, app=app, has_app=has, gt_ids=s.gt_ids[sl],
+                                         scores=s.dets.score.to_numpy()[sl])
 
 
 def clip_starts(frames: np.ndarray, stride: int) -> list[int]:
