@@ -89,16 +89,19 @@ def test_resume_with_cosine_schedule(sequences, tmp_path):
         assert torch.allclose(got[key], ref[key], rtol=0, atol=1e-6), key
 
 
-@pytest.mark.parametrize("variant", ["reference", "frame_rate+directional", "cpu_recipe_losses"])
+@pytest.mark.parametrize("variant", ["reference", "frame_rate+directional", "cpu_recipe_losses", "node_descriptors"])
 def test_resume_with_augmentation(sequences, tmp_path, variant):
     from dataclasses import replace
 
     cfg = tiny_config()
     if variant == "reference":
         cfg = replace(cfg, train=replace(cfg.train, augmentation=True))
-    elif variant == "cpu_recipe_losses":  # the CPU recipe's augmentation, loss mask and class balance
+    elif variant == "cpu_recipe_losses":  # the CPU recipe's augmentation and class balance, both loss masks
         cfg = replace(cfg, train=replace(cfg.train, augmentation=True, loss_ignore=("skip", "fp_pair"),
                                          class_balance=0.5), model=replace(cfg.model, directional_motion=True))
+    elif variant == "node_descriptors":  # augmented detections change the descriptors (scores travel along)
+        cfg = replace(cfg, train=replace(cfg.train, augmentation=True),
+                      model=replace(cfg.model, directional_motion=True, node_descriptors=True))
     else:  # lgmot's frame-rate augmentation, with the directional motion features it trains
         cfg = replace(cfg, train=replace(cfg.train, frame_rate_augmentation=4.0),
                       model=replace(cfg.model, directional_motion=True))
@@ -114,3 +117,30 @@ def test_resume_with_augmentation(sequences, tmp_path, variant):
     other = load_file(tmp_path / "plain" / "last.safetensors")
     assert any(not torch.equal(ref[k], other[k]) for k in ref if not k.startswith(OPT))
     assert [r["loss"] for r in full.history] != [r["loss"] for r in plain.history]
+
+
+def test_node_descriptor_model_tracks(sequences, tmp_path):
+    """A model trained with node descriptors gets them at inference too, with the real score ranks."""
+    from dataclasses import replace
+
+    from lgmot.model import load_model
+    from lgmot.track import ModelScorer, Tracker
+
+    cfg = tiny_config()
+    cfg = replace(cfg, model=replace(cfg.model, node_descriptors=True))
+    train(cfg, sequences, tmp_path / "run", progress=False, max_iterations=2)
+    model, saved = load_model(tmp_path / "run" / "model.safetensors")
+    assert saved.model.node_descriptors and model.mpn(0).descriptor_mlp is not None
+    ranks = []
+
+    def scorer(level, tracklets, graph):
+        ranks.append(graph.node_features[:, 4].copy())
+        return ModelScorer(model)(level, tracklets, graph)
+
+    s = sequences[0]
+    dets = s.dets.assign(score=np.linspace(0.5, 1.0, len(s.dets)))
+    with Tracker(saved, scorer=scorer, workers=1, backend="thread") as tracker:
+        out = tracker.track_detections(dets, s.fps)
+    assert {"frame", "id", "x", "y", "w", "h"} <= set(out.columns)
+    # level 0 of each clip: one node per detection, ranks spread over (0, 1) as the scores are
+    assert ranks and ranks[0].min() < 0.2 and ranks[0].max() > 0.8

@@ -152,7 +152,7 @@ class MPN(nn.Module):
                 has_app: Tensor | None = None, last_only: bool = False, node_desc: Tensor | None = None) -> MPNOutput:
         """``last_only``: return only the final step's logits and edge embeddings, and skip the
         last node update, whose output nothing reads (inference: A.6 uses the last step only).
-        ``node_desc`` (N,4): ``LevelGraph.node_features``, required by a ``node_descriptors`` model."""
+        ``node_desc`` (N,5): ``LevelGraph.node_features``, required by a ``node_descriptors`` model."""
         x, edge_index, edge_attr, has_app = self._check_inputs(x, edge_index, edge_attr, level, has_app)
         # Work in future-first column order (the symmetric layout already is) so the time-aware
         # node update splits messages by slicing; outputs are returned in the caller's order.
@@ -302,9 +302,10 @@ class HierarchicalMPN(nn.Module):
 
     @torch.no_grad()
     def predict_probs(self, level: int, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
-                      has_app: Tensor | None = None) -> Tensor:
+                      has_app: Tensor | None = None, node_desc: Tensor | None = None) -> Tensor:
         """Sigmoid of the last classified step, one score per directed edge (2E,)."""
-        return torch.sigmoid(self.forward(level, x, edge_index, edge_attr, has_app, last_only=True).logits[-1])
+        return torch.sigmoid(self.forward(level, x, edge_index, edge_attr, has_app, last_only=True,
+                                          node_desc=node_desc).logits[-1])
 
 
 def graph_tensors(tracklets: Any, graph: Any, node_dim: int | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
