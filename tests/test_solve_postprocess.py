@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from lgmot.data.schema import TRACK_COLUMNS
-from lgmot.solve import drop_short, interpolate
+from lgmot.solve import drop_short, drop_unconfident, interpolate
 
 
 def table(rows):
@@ -18,6 +18,19 @@ def test_drop_short():
     assert len(drop_short(t, 1)) == 6
     assert list(drop_short(t).columns) == TRACK_COLUMNS
     assert len(drop_short(table([]))) == 0
+
+
+def test_drop_unconfident_by_mean_score():
+    # track 1: mean 0.8; track 2: mean (0.9 + 0.6) / 2 = 0.75; track 3: 0.95
+    t = table([(1, 1, 0, 0, 1, 1, 0.8), (2, 1, 0, 0, 1, 1, 0.8), (1, 2, 5, 0, 1, 1, 0.9), (2, 2, 5, 0, 1, 1, 0.6),
+               (1, 3, 9, 0, 1, 1, 0.95)])
+    assert sorted(set(drop_unconfident(t, 0.76).id)) == [1, 3]
+    assert sorted(set(drop_unconfident(t, 0.75).id)) == [1, 2, 3]
+    assert sorted(set(drop_unconfident(t, 0.9).id)) == [3]
+    assert len(drop_unconfident(t, 0.0)) == 5  # off
+    # no track reaches it: another score scale, nothing is dropped
+    assert len(drop_unconfident(t, 2.0)) == 5
+    assert len(drop_unconfident(table([]), 0.5)) == 0
 
 
 def test_interpolate_closed_form():

@@ -36,6 +36,9 @@ class TrackerConfig:
     graph_overlap: float = 0.5
     rounding: str = "exact"  # 'exact' (HiGHS LP) or 'greedy'
     min_track_len: int = 2
+    #: > 0: drop tracks whose mean detection score is below this (``solve.drop_unconfident``; not in
+    #: the reference). On the detector's score scale, like ``min_score``: see docs/accuracy.md
+    min_track_score: float = 0.0
     #: detections scoring below this are not tracked (and not trained on). The reference tracks
     #: pre-thresholded detections (YOLOX confidence >= 0.65, A.11); as there, the threshold is
     #: skipped for a sequence where no detection reaches it (other score scales).

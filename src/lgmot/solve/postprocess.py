@@ -1,4 +1,5 @@
-"""Post-processing of track tables (TRACK_COLUMNS): drop short tracks, fill gaps (A.9)."""
+"""Post-processing of track tables (TRACK_COLUMNS): drop short (and, optionally, unconfident)
+tracks, fill gaps (A.9)."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,6 +17,19 @@ def drop_short(tracks: pd.DataFrame, min_len: int = 2) -> pd.DataFrame:
     t = _sorted(tracks)
     length = t.groupby("id")["frame"].transform("size")
     return t[length.to_numpy() >= min_len].reset_index(drop=True)
+
+
+def drop_unconfident(tracks: pd.DataFrame, min_mean_score: float) -> pd.DataFrame:
+    """Remove the tracks whose mean detection score is below ``min_mean_score``: a track of
+    doubtful detections only is more likely a false one (the idea behind the online trackers'
+    higher threshold for starting a track). When no track reaches it the scores are on another
+    scale, and every track is kept (as ``detect.filter.confident`` does for detections)."""
+    t = _sorted(tracks)
+    if min_mean_score <= 0 or len(t) == 0:
+        return t
+    mean = t.groupby("id")["score"].transform("mean").to_numpy()
+    keep = mean >= min_mean_score
+    return t[keep].reset_index(drop=True) if keep.any() else t
 
 
 def interpolate(tracks: pd.DataFrame, max_gap: int | None = None) -> pd.DataFrame:
