@@ -40,6 +40,17 @@ def test_tracker_drops_low_score_detections():
     assert out.id.nunique() == 1 and len(out) == 20 and (out.x < 300).all()
 
 
+def test_tracker_drops_unconfident_tracks():
+    dets, gid = two_people()  # person 0 scores 0.9 throughout, person 1 0.3
+    cfg = preset("lgmot")
+    cfg = replace(cfg, tracker=replace(cfg.tracker, min_track_score=0.5))
+    out = Tracker(cfg, oracle=True).track_detections(dets, 25.0, gt_ids=gid)
+    assert out.id.nunique() == 1 and len(out) == 20 and (out.score == 0.9).all()
+    # both tracks kept when the threshold is off
+    off = Tracker(preset("lgmot"), oracle=True).track_detections(dets, 25.0, gt_ids=gid)
+    assert off.id.nunique() == 2
+
+
 def test_training_data_uses_the_same_threshold(tmp_path):
     root = make_sequence(tmp_path / "s", frames=12, people=3, seed=0)
     seq = load_sequence(root)
