@@ -4,8 +4,9 @@ limit on the gap) and dropping tracks of low mean detection score.
 Uses the fold models of one or more ``benchmarks/mot15_cv.py`` runs (``RUN/fold{k}/model.safetensors``):
 each fold's held-out sequences are tracked once (public detections >= the model's ``min_score``,
 no appearance, tracks shorter than ``min_track_len`` dropped, no interpolation); then each variant
-drops the tracks whose mean detection score is below a value (``tracker.min_track_score``,
-``lgmot.solve.drop_unconfident``) and fills the gaps of every length, none, or only those up to a
+drops the tracks whose mean detection score, or mean score rank among the sequence's tracked
+detections, is below a value (``tracker.min_track_score`` / ``min_track_rank``,
+``lgmot.solve.drop_unconfident`` / ``drop_low_rank``) and fills the gaps of every length, none, or only those up to a
 limit in frames or seconds (``tracker.interpolate_max_gap_s``). TrackEval COMBINED over the 11 MOT15
 train sequences, and over folds 1-2 and fold 3 apart; mean over the runs. Diagnostic: the
 tracker's defaults are the first two rows' settings.
@@ -26,19 +27,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW")
-#: name -> (min mean track score, gap limit kind, value); kind None: every gap; 0 frames: no interpolation
+#: name -> (min mean track score, min mean track score rank, gap limit kind, value); kind None: every
+#: gap; 0 frames: no interpolation
 VARIANTS = {
-    "no interpolation": (0.0, "frames", 0),
-    "every gap (default, the reference)": (0.0, None, None),
-    "gaps <= 5 frames": (0.0, "frames", 5),
-    "gaps <= 20 frames (ByteTrack's)": (0.0, "frames", 20),
-    "gaps <= 0.5 s": (0.0, "seconds", 0.5),
-    "gaps <= 1 s": (0.0, "seconds", 1.0),
-    "gaps <= 2 s": (0.0, "seconds", 2.0),
-    "track mean score >= 0.75": (0.75, None, None),
-    "track mean score >= 0.80": (0.80, None, None),
-    "track mean score >= 0.85": (0.85, None, None),
-    "track mean score >= 0.90": (0.90, None, None),
+    "no interpolation": (0.0, 0.0, "frames", 0),
+    "every gap (default, the reference)": (0.0, 0.0, None, None),
+    "gaps <= 5 frames": (0.0, 0.0, "frames", 5),
+    "gaps <= 20 frames (ByteTrack's)": (0.0, 0.0, "frames", 20),
+    "gaps <= 0.5 s": (0.0, 0.0, "seconds", 0.5),
+    "gaps <= 1 s": (0.0, 0.0, "seconds", 1.0),
+    "gaps <= 2 s": (0.0, 0.0, "seconds", 2.0),
+    "track mean score >= 0.75": (0.75, 0.0, None, None),
+    "track mean score >= 0.80": (0.80, 0.0, None, None),
+    "track mean score >= 0.85": (0.85, 0.0, None, None),
+    "track mean score >= 0.90": (0.90, 0.0, None, None),
+    "track mean score rank >= 0.1": (0.0, 0.1, None, None),
+    "track mean score rank >= 0.2": (0.0, 0.2, None, None),
+    "track mean score rank >= 0.3": (0.0, 0.3, None, None),
 }
 
 
@@ -61,7 +66,7 @@ def main() -> None:
     from lgmot.data.motio import atomic_write_text, write_results
     from lgmot.evaluate import evaluate
     from lgmot.model import load_model
-    from lgmot.solve import drop_unconfident, interpolate
+    from lgmot.solve import drop_low_rank, drop_unconfident, interpolate
     from lgmot.track import Tracker
     from lgmot.track.run import prepare_inputs, track_sequence
     from lgmot.train.recipes import MOT15_FOLDS, MOT15_TRAIN
@@ -84,15 +89,16 @@ def main() -> None:
                 if not path.exists():
                     sys.exit(f"{path}: no fold model; run benchmarks/mot15_cv.py --out {run} first")
                 model, cfg = load_model(path)
-                cfg = replace(cfg, tracker=replace(cfg.tracker, interpolate=False, min_track_score=0.0))
+                cfg = replace(cfg, tracker=replace(cfg.tracker, interpolate=False, min_track_score=0.0,
+                                                   min_track_rank=0.0))
                 with Tracker(cfg, model) as tracker:
                     for n in held:
                         raw[n] = track_sequence(tracker, inputs[n])
-            for name, (min_score, kind, value) in VARIANTS.items():
+            for name, (min_score, min_rank, kind, value) in VARIANTS.items():
                 res = Path(tmp) / f"{run.name}_{len(rows)}"
                 for n, tracks in raw.items():
                     g = max_gap(kind, value, seqs[n].info.fps)
-                    kept = drop_unconfident(tracks, min_score)
+                    kept = drop_low_rank(drop_unconfident(tracks, min_score), min_rank)
                     write_results(res / f"{n}.txt", kept if g == 0 else interpolate(kept, g))
                 row = {"run": run.name, "variant": name}
                 for group, seqmap in seqmaps.items():

@@ -62,7 +62,10 @@ def test_file_is_safetensors_not_pickle(saved):
     n = int.from_bytes(data[:8], "little")
     header = json.loads(data[8 : 8 + n])
     assert header["__metadata__"]["format"] == "lgmot.model/1"
-    assert data[:2] != b"PK" and data[0] != 0x80  # not a torch zip / pickle stream
+    # safetensors layout: an 8-byte little-endian header length, then the JSON header. (The first
+    # byte is the length's low byte, so it may be anything, 0x80 included; a pickle stream is
+    # 0x80 + protocol and then opcodes, a torch file a zip: neither has the JSON at byte 8.)
+    assert data[8:9] == b"{" and data[:2] != b"PK"
 
 
 def test_corrupted_weights_refused(saved):

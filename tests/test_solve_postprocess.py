@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from lgmot.data.schema import TRACK_COLUMNS
-from lgmot.solve import drop_short, drop_unconfident, interpolate
+from lgmot.solve import drop_low_rank, drop_short, drop_unconfident, interpolate
 
 
 def table(rows):
@@ -31,6 +31,20 @@ def test_drop_unconfident_by_mean_score():
     # no track reaches it: another score scale, nothing is dropped
     assert len(drop_unconfident(t, 2.0)) == 5
     assert len(drop_unconfident(table([]), 0.5)) == 0
+
+
+def test_drop_low_rank_by_mean_rank():
+    # 5 rows; score ranks (r - 0.5) / 5: 0.6 -> 0.1, 0.8 -> 0.4 (x2, tied: rank 2.5), 0.9 -> 0.7, 0.95 -> 0.9
+    t = table([(1, 1, 0, 0, 1, 1, 0.8), (2, 1, 0, 0, 1, 1, 0.8), (1, 2, 5, 0, 1, 1, 0.9), (2, 2, 5, 0, 1, 1, 0.6),
+               (1, 3, 9, 0, 1, 1, 0.95)])
+    # track means: 1 -> 0.4, 2 -> (0.7 + 0.1) / 2 = 0.4, 3 -> 0.9
+    assert sorted(set(drop_low_rank(t, 0.41).id)) == [3]
+    assert sorted(set(drop_low_rank(t, 0.39).id)) == [1, 2, 3]
+    assert len(drop_low_rank(t, 0.0)) == 5
+    # scale-free: the same tracks for log scores
+    logt = t.assign(score=np.log(t.score))
+    assert sorted(set(drop_low_rank(logt, 0.41).id)) == [3]
+    assert len(drop_low_rank(table([]), 0.5)) == 0
 
 
 def test_interpolate_closed_form():

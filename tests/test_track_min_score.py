@@ -49,6 +49,10 @@ def test_tracker_drops_unconfident_tracks():
     # both tracks kept when the threshold is off
     off = Tracker(preset("lgmot"), oracle=True).track_detections(dets, 25.0, gt_ids=gid)
     assert off.id.nunique() == 2
+    # the rank form: person 1's detections are the lower half of the sequence's scores (mean rank 0.25)
+    cfg = replace(preset("lgmot"), tracker=replace(preset("lgmot").tracker, min_track_rank=0.5))
+    out = Tracker(cfg, oracle=True).track_detections(dets, 25.0, gt_ids=gid)
+    assert out.id.nunique() == 1 and (out.score == 0.9).all()
 
 
 def test_training_data_uses_the_same_threshold(tmp_path):

@@ -39,6 +39,9 @@ class TrackerConfig:
     #: > 0: drop tracks whose mean detection score is below this (``solve.drop_unconfident``; not in
     #: the reference). On the detector's score scale, like ``min_score``: see docs/accuracy.md
     min_track_score: float = 0.0
+    #: > 0: drop tracks whose mean score rank among the sequence's tracked detections is below this
+    #: (``solve.drop_low_rank``; scale-free; not in the reference): see docs/accuracy.md
+    min_track_rank: float = 0.0
     #: detections scoring below this are not tracked (and not trained on). The reference tracks
     #: pre-thresholded detections (YOLOX confidence >= 0.65, A.11); as there, the threshold is
     #: skipped for a sequence where no detection reaches it (other score scales).

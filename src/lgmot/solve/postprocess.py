@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from ..data.schema import TRACK_COLUMNS, typed
 
@@ -30,6 +31,19 @@ def drop_unconfident(tracks: pd.DataFrame, min_mean_score: float) -> pd.DataFram
     mean = t.groupby("id")["score"].transform("mean").to_numpy()
     keep = mean >= min_mean_score
     return t[keep].reset_index(drop=True) if keep.any() else t
+
+
+def drop_low_rank(tracks: pd.DataFrame, min_mean_rank: float) -> pd.DataFrame:
+    """Remove the tracks whose detections rank low among all of the table's detections by score:
+    each row's score rank is in (0, 1) (ties share a rank), a track is dropped when the mean over
+    its rows is below ``min_mean_rank``. The scale-free form of :func:`drop_unconfident`: any
+    monotone change of the detector's scores gives the same result."""
+    t = _sorted(tracks)
+    if min_mean_rank <= 0 or len(t) == 0:
+        return t
+    rank = (rankdata(t["score"].to_numpy()) - 0.5) / len(t)
+    mean = pd.Series(rank).groupby(t["id"].to_numpy()).transform("mean").to_numpy()
+    return t[mean >= min_mean_rank].reset_index(drop=True)
 
 
 def interpolate(tracks: pd.DataFrame, max_gap: int | None = None) -> pd.DataFrame:

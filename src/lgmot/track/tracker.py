@@ -16,7 +16,7 @@ from ..config import Config
 from ..data.schema import TRACK_COLUMNS, empty
 from ..detect.filter import confident
 from ..graph import Tracklets
-from ..solve import Stitcher, clip_slices, drop_short, drop_unconfident, interpolate
+from ..solve import Stitcher, clip_slices, drop_low_rank, drop_short, drop_unconfident, interpolate
 from ..threads import single_thread
 from .hierarchy import EdgeScorer, oracle_scorer, run_hierarchy
 from .parallel import ClipPool, default_clip_workers, state_key
@@ -124,6 +124,7 @@ class Tracker:
         tracks = tracks.dropna(subset=["id"])
         tracks = drop_short(tracks, cfg.min_track_len)
         tracks = drop_unconfident(tracks, cfg.min_track_score)
+        tracks = drop_low_rank(tracks, cfg.min_track_rank)
         if cfg.interpolate:
             max_gap = None if cfg.interpolate_max_gap_s is None else int(math.floor(cfg.interpolate_max_gap_s * fps))
             tracks = interpolate(tracks, max_gap)
