@@ -11,9 +11,13 @@ limit in frames or seconds (``tracker.interpolate_max_gap_s``). TrackEval COMBIN
 train sequences, and over folds 1-2 and fold 3 apart; mean over the runs. Diagnostic: the
 tracker's defaults are the first two rows' settings.
 
-    python benchmarks/postprocess.py --runs runs/cv_s6 runs/cv_s6_s0 runs/cv_s6_s1 --data ../shared/data
+    python benchmarks/postprocess.py --runs runs/cv_s6 runs/cv_s6_s0 runs/cv_s6_s1 --data ../shared/data \
+        --peers runs/mot15_peers
 
-Writes ``benchmarks/results/postprocess.{md,csv}``.
+``--peers`` applies the track filters (not interpolation: online trackers do not fill gaps) to
+the result files of the peer trackers of the same CV run (``benchmarks/mot15_peers.py`` writes
+one folder per tracker, boxes with their detection scores), so the filters can be compared like
+for like. Writes ``benchmarks/results/postprocess.{md,csv}``.
 """
 from __future__ import annotations
 
@@ -57,13 +61,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=Path, nargs="+", default=[ROOT / "runs" / "mot15_cv"])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--peers", type=Path, default=None, help="peer result folders (one per tracker) to filter too")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "postprocess")
     a = ap.parse_args()
 
     import pandas as pd
 
     from lgmot.data import load_sequence
-    from lgmot.data.motio import atomic_write_text, write_results
+    from lgmot.data.motio import atomic_write_text, read_results, write_results
     from lgmot.evaluate import evaluate
     from lgmot.model import load_model
     from lgmot.solve import drop_low_rank, drop_unconfident, interpolate
@@ -106,6 +111,19 @@ def main() -> None:
                     row.update({m if group == "all" else f"{m} {group}": float(c[m]) for m in METRICS})
                 rows.append(row)
                 print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
+        peer_rows = []
+        filters = {name: v for name, v in VARIANTS.items() if v[2] is None}  # every gap = no interpolation step
+        for d in sorted(a.peers.iterdir()) if a.peers else []:
+            tables = {n: read_results(d / f"{n}.txt") for n in MOT15_TRAIN}
+            row = {"tracker": d.name}
+            for name, (min_score, min_rank, _, _) in filters.items():
+                res = Path(tmp) / f"peer_{len(peer_rows)}_{len(row)}"
+                for n, tracks in tables.items():
+                    write_results(res / f"{n}.txt", drop_low_rank(drop_unconfident(tracks, min_score), min_rank))
+                c = evaluate(mot15, res, seqmap=seqmaps["all"]).loc["COMBINED"]
+                row[name] = (float(c["HOTA"]), float(c["IDF1"]), float(c["MOTA"]))
+            peer_rows.append(row)
+            print(row, flush=True)
     df = pd.DataFrame(rows)
     tmp_csv = a.out.with_suffix(".csv.tmp")
     df.round(2).to_csv(tmp_csv, index=False)
@@ -123,7 +141,20 @@ def main() -> None:
         lines.append(f"| {name} | " + " | ".join(f"{r[m]:.0f}" if m == "IDSW" else f"{r[m]:.1f}" for m in METRICS)
                      + " | " + " / ".join(f"{r[f'{m} folds 1-2']:.1f}" for m in split)
                      + " | " + " / ".join(f"{r[f'{m} fold 3']:.1f}" for m in split) + " |")
-    lines += ["", f"`python benchmarks/postprocess.py --runs {' '.join(str(r) for r in a.runs)}`, "
+    if peer_rows:
+        names = [n for n in filters if n != "every gap (default, the reference)"]
+        lines += ["", "The same track filters on the peers' result files (HOTA / IDF1 / MOTA over the 11 sequences; "
+                  "no interpolation for them) and on lgmot (mean of the runs, with interpolation):", "",
+                  "| tracker | off | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+        fmt = (lambda v: " / ".join(f"{x:.1f}" for x in v))
+        for row in peer_rows:
+            lines.append(f"| {row['tracker']} | " + fmt(row["every gap (default, the reference)"]) + " | "
+                         + " | ".join(fmt(row[n]) for n in names) + " |")
+        lg = lambda n: (mean.loc[n, "HOTA"], mean.loc[n, "IDF1"], mean.loc[n, "MOTA"])  # noqa: E731
+        lines.append("| **lgmot** | " + fmt(lg("every gap (default, the reference)")) + " | "
+                     + " | ".join(fmt(lg(n)) for n in names) + " |")
+    peers_arg = f" --peers {a.peers}" if a.peers else ""
+    lines += ["", f"`python benchmarks/postprocess.py --runs {' '.join(str(r) for r in a.runs)}{peers_arg}`, "
               f"{time.perf_counter() - t0:.0f} s."]
     atomic_write_text(a.out.with_suffix(".md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
