@@ -22,7 +22,6 @@ for like. Writes ``benchmarks/results/postprocess.{md,csv}``.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import tempfile
 import time
@@ -52,9 +51,9 @@ VARIANTS = {
 
 
 def max_gap(kind, value, fps: float):
-    if kind is None:
-        return None
-    return int(value) if kind == "frames" else int(math.floor(value * fps))
+    from lgmot.solve import max_gap_frames
+
+    return int(value) if kind == "frames" else max_gap_frames(value if kind else None, fps)
 
 
 def main() -> None:

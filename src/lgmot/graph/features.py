@@ -46,6 +46,12 @@ def feature_names(use_motion: bool, appearance_indicator: bool, directional_moti
             + ((INDICATOR_FEATURE,) if appearance_indicator else ()))
 
 
+def score_ranks(scores: np.ndarray) -> np.ndarray:
+    """(M,) rank of each score among ``scores``, in (0, 1): (rank - 0.5) / M, ties sharing the mean
+    rank. Any monotone change of the scores gives the same ranks."""
+    return (rankdata(scores) - 0.5) / len(scores)
+
+
 def node_descriptors(t: Tracklets, fps: float) -> np.ndarray:
     """(N,5) float32 :data:`NODE_DESCRIPTORS`, what a node is made of where no appearance tells
     nodes apart: log of its number of detections, its span in seconds, detections per frame of
@@ -60,8 +66,7 @@ def node_descriptors(t: Tracklets, fps: float) -> np.ndarray:
     count = np.bincount(t.det_node, minlength=n).astype(np.float64)
     span = (t.end_frame - t.start_frame).astype(np.float64)
     height = np.bincount(t.det_node, weights=t.det_box[:, 3], minlength=n) / count
-    score = np.nan_to_num(t.det_score, nan=0.0)  # unknown scores all tie: rank 0.5
-    rank = (rankdata(score) - 0.5) / t.n_dets
+    rank = score_ranks(np.nan_to_num(t.det_score, nan=0.0))  # unknown scores all tie: rank 0.5
     mean_rank = np.bincount(t.det_node, weights=rank, minlength=n) / count
     return np.column_stack([np.log(count), span / float(fps), count / (span + 1.0),
                             np.log(height / np.median(height)), mean_rank]).astype(np.float32)

@@ -2,15 +2,22 @@
 tracks, fill gaps (A.9)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from ..data.schema import TRACK_COLUMNS, typed
+from ..graph.features import score_ranks
 
 
 def _sorted(tracks: pd.DataFrame) -> pd.DataFrame:
     return typed(tracks, TRACK_COLUMNS).sort_values(["frame", "id"], kind="stable").reset_index(drop=True)
+
+
+def _track_mean(t: pd.DataFrame, values: np.ndarray) -> np.ndarray:
+    """Per row of ``t``: the mean of ``values`` (aligned with the rows) over the row's track."""
+    return pd.Series(values).groupby(t["id"].to_numpy()).transform("mean").to_numpy()
 
 
 def drop_short(tracks: pd.DataFrame, min_len: int = 2) -> pd.DataFrame:
@@ -28,8 +35,7 @@ def drop_unconfident(tracks: pd.DataFrame, min_mean_score: float) -> pd.DataFram
     t = _sorted(tracks)
     if min_mean_score <= 0 or len(t) == 0:
         return t
-    mean = t.groupby("id")["score"].transform("mean").to_numpy()
-    keep = mean >= min_mean_score
+    keep = _track_mean(t, t["score"].to_numpy()) >= min_mean_score
     return t[keep].reset_index(drop=True) if keep.any() else t
 
 
@@ -41,9 +47,12 @@ def drop_low_rank(tracks: pd.DataFrame, min_mean_rank: float) -> pd.DataFrame:
     t = _sorted(tracks)
     if min_mean_rank <= 0 or len(t) == 0:
         return t
-    rank = (rankdata(t["score"].to_numpy()) - 0.5) / len(t)
-    mean = pd.Series(rank).groupby(t["id"].to_numpy()).transform("mean").to_numpy()
-    return t[mean >= min_mean_rank].reset_index(drop=True)
+    return t[_track_mean(t, score_ranks(t["score"].to_numpy())) >= min_mean_rank].reset_index(drop=True)
+
+
+def max_gap_frames(max_gap_s: float | None, fps: float) -> int | None:
+    """A gap limit in seconds (``tracker.interpolate_max_gap_s``) as whole frames for :func:`interpolate`."""
+    return None if max_gap_s is None else int(math.floor(max_gap_s * fps))
 
 
 def interpolate(tracks: pd.DataFrame, max_gap: int | None = None) -> pd.DataFrame:

@@ -6,7 +6,6 @@ interpolated.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +15,7 @@ from ..config import Config
 from ..data.schema import TRACK_COLUMNS, empty
 from ..detect.filter import confident
 from ..graph import Tracklets
-from ..solve import Stitcher, clip_slices, drop_low_rank, drop_short, drop_unconfident, interpolate
+from ..solve import Stitcher, clip_slices, drop_low_rank, drop_short, drop_unconfident, interpolate, max_gap_frames
 from ..threads import single_thread
 from .hierarchy import EdgeScorer, oracle_scorer, run_hierarchy
 from .parallel import ClipPool, default_clip_workers, state_key
@@ -126,8 +125,7 @@ class Tracker:
         tracks = drop_unconfident(tracks, cfg.min_track_score)
         tracks = drop_low_rank(tracks, cfg.min_track_rank)
         if cfg.interpolate:
-            max_gap = None if cfg.interpolate_max_gap_s is None else int(math.floor(cfg.interpolate_max_gap_s * fps))
-            tracks = interpolate(tracks, max_gap)
+            tracks = interpolate(tracks, max_gap_frames(cfg.interpolate_max_gap_s, fps))
         return tracks[TRACK_COLUMNS].sort_values(["frame", "id"]).reset_index(drop=True)
 
 
