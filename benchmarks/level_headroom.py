@@ -77,6 +77,7 @@ def level_recall(model, cfg, inputs) -> dict[int, np.ndarray]:
         d, _, gt = tracked_detections(inp.dets, tc.min_score, gt_ids=inp.gt_ids)
         frames = d.frame.to_numpy()
         boxes = d[["x", "y", "w", "h"]].to_numpy(np.float64)
+        scores = d.score.to_numpy()
         for start, lo, hi in clip_slices(frames, tc.frames_per_graph, tc.graph_overlap):
             def on_level(level, t, g, p, start=start):
                 cand = candidate_edges(t.start_frame, t.end_frame, tc.frames_per_level[level], start)
@@ -86,7 +87,7 @@ def level_recall(model, cfg, inputs) -> dict[int, np.ndarray]:
                 out.setdefault(level, np.zeros(3, np.int64))[:] += [len(pos), sum(kept), int(found.sum())]
 
             run_hierarchy(Tracklets.from_detections(frames[lo:hi], boxes[lo:hi], gt_ids=gt[lo:hi],
-                                                    scores=d.score.to_numpy()[lo:hi]), tc,
+                                                    scores=scores[lo:hi]), tc,
                           inp.seq.info.fps, start, scorer, cfg.model.edge_features, on_level)
     return out
 

@@ -45,10 +45,11 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
     cache = out / "cache"
     from lgmot.model import load_model
 
-    if reuse and (run / "model.safetensors").exists():
-        _, saved = load_model(run / "model.safetensors")
-        if (saved.train, saved.model) != (cfg.train, cfg.model):
-            raise SystemExit(f"{run / 'model.safetensors'}: trained with another recipe; --reuse needs the same one")
+    path = run / "model.safetensors"
+    if reuse and path.exists():
+        model, mcfg = load_model(path)
+        if (mcfg.train, mcfg.model) != (cfg.train, cfg.model):
+            raise SystemExit(f"{path}: trained with another recipe; --reuse needs the same one")
         log(f"fold {k + 1}: reusing the trained model in {run}")
     else:
         seqs = prepare_train_sequences(mot15_paths(data, train_names), cfg, "public", cache)
@@ -56,7 +57,7 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
         res = train(cfg, seqs, run, progress=False)
         log(f"fold {k + 1}: trained on {len(train_names)} sequences, {res.iterations} iterations, "
             f"{time.perf_counter() - t0:.0f}s")
-    model, mcfg = load_model(run / "model.safetensors")
+        model, mcfg = load_model(path)
     # the recipe's tracker settings (inference only), so a reused model tracks as a new one would
     tracker = Tracker(replace(mcfg, tracker=cfg.tracker), model)
     assoc_s, frames = 0.0, 0
