@@ -42,6 +42,10 @@ class TrackerConfig:
     #: > 0: drop tracks whose mean score rank among the sequence's tracked detections is below this
     #: (``solve.drop_low_rank``; scale-free; not in the reference): see docs/accuracy.md
     min_track_rank: float = 0.0
+    #: > 0: drop tracks whose mean learned objectness (the level-0 node output of a
+    #: ``model.node_classifier`` model: P(detection is a real object)) is below this
+    #: (``solve.drop_unlikely``; not in the reference): see docs/accuracy.md
+    min_track_objectness: float = 0.0
     #: detections scoring below this are not tracked (and not trained on). The reference tracks
     #: pre-thresholded detections (YOLOX confidence >= 0.65, A.11); as there, the threshold is
     #: skipped for a sequence where no detection reaches it (other score scales).
@@ -67,6 +71,8 @@ class TrackerConfig:
             raise ValueError("frames_per_level must increase")
         if self.rounding not in ("exact", "greedy"):
             raise ValueError("rounding is 'exact' or 'greedy'")
+        if not 0.0 <= self.min_track_objectness <= 1.0:
+            raise ValueError("tracker.min_track_objectness is a probability: 0 (off) to 1")
         if self.interpolate_max_gap_s is not None and not self.interpolate_max_gap_s >= 0:
             raise ValueError("tracker.interpolate_max_gap_s must be >= 0 (or null: every gap)")
         return self
@@ -93,6 +99,9 @@ class ModelConfig:
     directional_motion: bool = False
     #: per-node descriptors (size, span, score rank) added to the node encoding (``graph.features.NODE_DESCRIPTORS``)
     node_descriptors: bool = False
+    #: a level-0 node output, P(detection matches a GT object), trained from the GT assignment
+    #: (``train.node_loss_weight``) and used by ``tracker.min_track_objectness``; not in the reference
+    node_classifier: bool = False
     depth: int = 4
 
     @property
@@ -149,9 +158,13 @@ class TrainConfig:
     language_mode: str = "fixed"
     text_encoder: str = "minilm"
     eval_every: int = 1
+    #: weight of the level-0 node (objectness) focal loss of a ``model.node_classifier`` model
+    node_loss_weight: float = 1.0
 
     def validate(self) -> "TrainConfig":
         check_loss_ignore(self.loss_ignore)
+        if self.node_loss_weight < 0:
+            raise ValueError("train.node_loss_weight must be >= 0")
         if self.class_balance < 0:
             raise ValueError("train.class_balance must be >= 0")
         return self

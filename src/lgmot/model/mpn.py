@@ -48,11 +48,13 @@ def edge_feature_dim(level: int, cfg: ModelConfig) -> int:
 class MPNOutput:
     """``logits[k]`` (2E,) and ``edge_embs[k]`` (2E, 16) for each classified step k (the last
     ``num_class_steps`` steps, in order; ``[-1]`` is the final step); ``node_mid`` (N, 128) is the
-    ``node_mlp1`` output (with missing-appearance rows replaced) that ISG aligns."""
+    ``node_mlp1`` output (with missing-appearance rows replaced) that ISG aligns; ``node_logits``
+    (N,) the objectness logits of an MPN with a node head (else None)."""
 
     logits: list[Tensor] = field(default_factory=list)
     edge_embs: list[Tensor] = field(default_factory=list)
     node_mid: Tensor | None = None
+    node_logits: Tensor | None = None
 
 
 class TimeAwareNodeUpdate(MessagePassing):
@@ -101,9 +103,13 @@ def _future_first(edge_index: Tensor, *edge_tensors: Tensor) -> tuple:
 
 
 class MPN(nn.Module):
-    """One level's time-aware MPN. ``edge_in_dim`` defaults to the levels >= 1 size."""
+    """One level's time-aware MPN. ``edge_in_dim`` defaults to the levels >= 1 size. ``node_head``
+    adds an objectness output per node from [the node's encoding h0, the node states that the last
+    step's edge update reads] (so inference with ``last_only`` computes the same value). h0 is in
+    because the node update aggregates neighbours only: after one step a node's own input (its
+    detection-score descriptor, its appearance) reaches its state only through the edges."""
 
-    def __init__(self, cfg: ModelConfig, edge_in_dim: int | None = None):
+    def __init__(self, cfg: ModelConfig, edge_in_dim: int | None = None, node_head: bool = False):
         super().__init__()
         _check(cfg)
         self.cfg = cfg
@@ -119,6 +125,7 @@ class MPN(nn.Module):
         self.edge_update = MLP([2 * node_dim + 2 * edge_dim, *cfg.edge_update_dims])
         self.node_update = TimeAwareNodeUpdate(node_dim, edge_dim, tuple(cfg.node_msg_dims))
         self.classifier = MLP([edge_dim, *cfg.classifier_dims])
+        self.node_classifier = MLP([2 * node_dim, 16, 1]) if node_head else None
 
     def encode_nodes(self, x: Tensor, has_app: Tensor | None = None,
                      node_desc: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -160,6 +167,7 @@ class MPN(nn.Module):
             edge_index, edge_attr, torch.arange(edge_index.size(1), device=edge_index.device))
         restore = None if sorted_index is edge_index else torch.argsort(order)
         node_mid, h = self.encode_nodes(x, has_app, node_desc)
+        h0 = h
         e0 = self.encode_edges(edge_attr, level)
         e = e0
         src, dst = sorted_index
@@ -172,6 +180,8 @@ class MPN(nn.Module):
         if last_only:
             first_classified = last
         for step in range(self.cfg.num_steps):
+            if step == last and self.node_classifier is not None:
+                out.node_logits = self.node_classifier(torch.cat([h0, h], dim=1)).squeeze(1)
             update_nodes = not (last_only and step == last)
             # the edge update sees the node states from before this step's node update
             if fast is None:
@@ -288,7 +298,7 @@ class HierarchicalMPN(nn.Module):
         if isinstance(cfg, Config):
             cfg = cfg.model
         self.cfg = cfg
-        self.level0 = MPN(cfg, edge_feature_dim(0, cfg))
+        self.level0 = MPN(cfg, edge_feature_dim(0, cfg), node_head=cfg.node_classifier)
         self.upper = MPN(cfg, edge_feature_dim(1, cfg)) if cfg.depth > 1 else None
 
     def mpn(self, level: int) -> MPN:

@@ -20,6 +20,19 @@ def _track_mean(t: pd.DataFrame, values: np.ndarray) -> np.ndarray:
     return pd.Series(values).groupby(t["id"].to_numpy()).transform("mean").to_numpy()
 
 
+def drop_unlikely(tracks: pd.DataFrame, objectness: np.ndarray, min_mean: float) -> pd.DataFrame:
+    """Remove the tracks whose mean objectness (aligned with the rows of ``tracks``; NaN where a
+    detection was not scored, left out of the mean) is below ``min_mean``. A track without any
+    scored row is kept. Returns the kept rows in their input order."""
+    objectness = np.asarray(objectness, dtype=np.float64)
+    if len(objectness) != len(tracks):
+        raise ValueError(f"{len(objectness)} objectness values for {len(tracks)} track rows")
+    if min_mean <= 0 or len(tracks) == 0:
+        return tracks
+    mean = pd.Series(objectness).groupby(tracks["id"].to_numpy()).transform("mean").to_numpy()
+    return tracks[~(mean < min_mean)].reset_index(drop=True)
+
+
 def drop_short(tracks: pd.DataFrame, min_len: int = 2) -> pd.DataFrame:
     """Remove the tracks with fewer than ``min_len`` boxes."""
     t = _sorted(tracks)

@@ -1,6 +1,7 @@
 """One clip through the hierarchy: build a level's graph, score its edges, round, merge; repeat."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import numpy as np
@@ -11,9 +12,18 @@ from ..solve import components, round_flow
 
 
 class EdgeScorer(Protocol):
-    """Returns one probability per undirected candidate edge of ``graph`` (shape (E,))."""
+    """Returns one probability per undirected candidate edge of ``graph`` (shape (E,)), or the pair
+    (edge probabilities, node objectness (N,)) when it also scores the nodes."""
 
-    def __call__(self, level: int, tracklets: Tracklets, graph: LevelGraph) -> np.ndarray: ...
+    def __call__(self, level: int, tracklets: Tracklets, graph: LevelGraph) -> np.ndarray | tuple: ...
+
+
+@dataclass
+class ClipLevels:
+    """What the hierarchy decided for one clip's detections (the rows of its level-0 tracklets)."""
+
+    labels: np.ndarray  # (M,) final node of each detection
+    objectness: np.ndarray | None = None  # (M,) level-0 objectness, NaN where unscored; None: no node scores
 
 
 def oracle_scorer(level: int, tracklets: Tracklets, graph: LevelGraph) -> np.ndarray:
@@ -25,7 +35,15 @@ def run_hierarchy(t0: Tracklets, cfg: TrackerConfig, fps: float, clip_start: int
                   features: EdgeFeatureSpec = EdgeFeatureSpec(),
                   on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None) -> np.ndarray:
     """Run every level on one clip; returns the final node label of each detection of ``t0``."""
+    return run_levels(t0, cfg, fps, clip_start, scorer, features, on_level).labels
+
+
+def run_levels(t0: Tracklets, cfg: TrackerConfig, fps: float, clip_start: int, scorer: EdgeScorer,
+               features: EdgeFeatureSpec = EdgeFeatureSpec(),
+               on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None) -> ClipLevels:
+    """:func:`run_hierarchy` that also returns the scorer's level-0 node objectness, if it gives one."""
     t = t0
+    objectness = None
     for level in range(cfg.depth):
         n = len(t.start_frame)
         if n <= 1:
@@ -34,10 +52,15 @@ def run_hierarchy(t0: Tracklets, cfg: TrackerConfig, fps: float, clip_start: int
         if len(g.edges) == 0:
             labels = np.arange(n, dtype=np.int64)
         else:
-            p = np.asarray(scorer(level, t, g), dtype=np.float64)
+            scored = scorer(level, t, g)
+            if isinstance(scored, tuple):
+                scored, nodes = scored
+                if level == 0 and nodes is not None:
+                    objectness = np.asarray(nodes, dtype=np.float64)[t0.det_node]
+            p = np.asarray(scored, dtype=np.float64)
             active = round_flow(n, g.edges, p, method=cfg.rounding)
             labels = components(n, g.edges[active])
             if on_level is not None:
                 on_level(level, t, g, p)
         t = merge(t, labels, cfg.node_id_min_ratio)
-    return np.asarray(t.det_node, dtype=np.int64)
+    return ClipLevels(np.asarray(t.det_node, dtype=np.int64), objectness)

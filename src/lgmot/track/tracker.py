@@ -15,19 +15,21 @@ from ..config import Config
 from ..data.schema import TRACK_COLUMNS, empty
 from ..detect.filter import confident
 from ..graph import Tracklets
-from ..solve import Stitcher, clip_slices, drop_low_rank, drop_short, drop_unconfident, interpolate, max_gap_frames
+from ..solve import (Stitcher, clip_slices, drop_low_rank, drop_short, drop_unconfident, drop_unlikely, interpolate,
+                     max_gap_frames)
 from ..threads import single_thread
-from .hierarchy import EdgeScorer, oracle_scorer, run_hierarchy
+from .hierarchy import ClipLevels, EdgeScorer, oracle_scorer, run_levels
 from .parallel import ClipPool, default_clip_workers, state_key
 
 
 @dataclass
 class ModelScorer:
-    """Scores edges with a trained :class:`lgmot.model.HierarchicalMPN` (last classified step)."""
+    """Scores edges with a trained :class:`lgmot.model.HierarchicalMPN` (last classified step); a
+    ``node_classifier`` model also returns its level-0 node objectness, as (edge probs, objectness)."""
 
     model: object
 
-    def __call__(self, level, tracklets, graph) -> np.ndarray:
+    def __call__(self, level, tracklets, graph) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         import torch
 
         from ..model import graph_tensors, node_desc_tensor
@@ -36,7 +38,10 @@ class ModelScorer:
         x, edge_index, edge_attr, has_app = graph_tensors(tracklets, graph, self.model.cfg.node_in_dim)
         with torch.inference_mode(), single_thread():
             out = self.model(level, x, edge_index, edge_attr, has_app, last_only=True, node_desc=node_desc_tensor(graph))
-        return undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
+        p = undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
+        if out.node_logits is None:
+            return p
+        return p, torch.sigmoid(out.node_logits).numpy().astype(np.float64)
 
 
 class Tracker:
@@ -112,15 +117,23 @@ class Tracker:
 
         stitcher = Stitcher()
         state = (self.scorer, self.config)
+        # level-0 objectness per detection, averaged over the (overlapping) clips that scored it
+        obj_sum, obj_n = np.zeros(len(dets)), np.zeros(len(dets))
         with single_thread():
-            for lo, labels in self._pool.map(_track_clip, state, payloads(), key=state_key(self.scorer, self.config)):
-                hi = lo + len(labels)
-                stitcher.add(pd.DataFrame({"det_id": np.arange(lo, hi), "frame": frames[lo:hi], "label": labels}))
+            for lo, res in self._pool.map(_track_clip, state, payloads(), key=state_key(self.scorer, self.config)):
+                hi = lo + len(res.labels)
+                stitcher.add(pd.DataFrame({"det_id": np.arange(lo, hi), "frame": frames[lo:hi], "label": res.labels}))
+                if res.objectness is not None:
+                    ok = ~np.isnan(res.objectness)
+                    obj_sum[lo:hi][ok] += res.objectness[ok]
+                    obj_n[lo:hi] += ok
         assigned = stitcher.result().set_index("det_id")["id"]
         tracks = pd.DataFrame({"frame": frames, "id": assigned.reindex(np.arange(len(dets))).to_numpy(),
                                "x": boxes[:, 0], "y": boxes[:, 1], "w": boxes[:, 2], "h": boxes[:, 3],
                                "score": scores})
-        tracks = tracks.dropna(subset=["id"])
+        objectness = np.divide(obj_sum, obj_n, out=np.full(len(dets), np.nan), where=obj_n > 0)
+        scored = tracks["id"].notna().to_numpy()
+        tracks = drop_unlikely(tracks[scored], objectness[scored], cfg.min_track_objectness)
         tracks = drop_short(tracks, cfg.min_track_len)
         tracks = drop_unconfident(tracks, cfg.min_track_score)
         tracks = drop_low_rank(tracks, cfg.min_track_rank)
@@ -155,9 +168,9 @@ class _Clip:
     gt_ids: np.ndarray | None
 
 
-def _track_clip(state: tuple, clip: _Clip) -> tuple[int, np.ndarray]:
-    """(first row, node label per detection) of one clip through the hierarchy."""
+def _track_clip(state: tuple, clip: _Clip) -> tuple[int, ClipLevels]:
+    """(first row, labels and objectness per detection) of one clip through the hierarchy."""
     scorer, config = state
     t0 = Tracklets.from_detections(clip.frames, clip.boxes, app=clip.app, has_app=clip.has_app, gt_ids=clip.gt_ids,
                                    scores=clip.scores)
-    return clip.lo, run_hierarchy(t0, config.tracker, clip.fps, clip.start, scorer, config.model.edge_features)
+    return clip.lo, run_levels(t0, config.tracker, clip.fps, clip.start, scorer, config.model.edge_features)

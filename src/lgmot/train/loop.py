@@ -34,6 +34,7 @@ class ClipLoss:
     focal: float = 0.0
     isg: float = 0.0
     spg: float = 0.0
+    node: float = 0.0
     n_edges: int = 0
 
 
@@ -42,7 +43,7 @@ def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> Cl
     tc, tr = cfg.tracker, cfg.train
     t = clip.tracklets(cfg.model.node_in_dim)
     total = torch.zeros(())
-    focal_sum = isg_sum = spg_sum = 0.0
+    focal_sum = isg_sum = spg_sum = node_sum = 0.0
     n_edges = 0
     seq = clip.seq
     scene = None if seq.scene_emb is None or tr.spg_weight == 0 else torch.as_tensor(seq.scene_emb, dtype=torch.float32)
@@ -70,6 +71,12 @@ def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> Cl
                 s = spg_loss(out.edge_embs[k], scene)
                 lvl = lvl + tr.spg_weight * s
                 spg_sum += float(s.detach())
+        if out.node_logits is not None and tr.node_loss_weight > 0:
+            # objectness: does the detection match a GT box (the same IoU-0.5 assignment as the edge labels)
+            real = torch.as_tensor(t.gt_id != -1, dtype=torch.float32)
+            s = focal_loss(out.node_logits, real, gamma=tr.focal_gamma)
+            lvl = lvl + tr.node_loss_weight * s
+            node_sum += float(s.detach())
         if level == 0 and tr.isg_weight > 0 and seq.inst_emb:
             gid = t.gt_id
             # only nodes with appearance: ISG shapes the per-instance appearance feature, and nodes
@@ -86,7 +93,7 @@ def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> Cl
             p = undirected_probs(out.logits[-1].detach().numpy(), len(g.edges), from_logits=True)
             active = round_flow(n, g.edges, p, method=tc.rounding)
             t = merge(t, components(n, g.edges[active]), tc.node_id_min_ratio)
-    return ClipLoss(total, focal_sum, isg_sum, spg_sum, n_edges)
+    return ClipLoss(total, focal_sum, isg_sum, spg_sum, node_sum, n_edges)
 
 
 @dataclass
@@ -181,11 +188,12 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
             it += 1
             row = {"iteration": it, "epoch": epoch, "depth": depth, "loss": float(loss.detach()),
                    "focal": float(np.mean([l.focal for l in losses])), "isg": float(np.mean([l.isg for l in losses])),
-                   "spg": float(np.mean([l.spg for l in losses])), "seconds": time.perf_counter() - t_start}
+                   "spg": float(np.mean([l.spg for l in losses])), "node": float(np.mean([l.node for l in losses])),
+                   "seconds": time.perf_counter() - t_start}
             if rank == 0:
                 _append_csv(history_path, row)
                 if tb:
-                    for k in ("loss", "focal", "isg", "spg"):
+                    for k in ("loss", "focal", "isg", "spg", "node"):
                         tb.add_scalar(f"train/{k}", row[k], it)
             history.append(row)
             bar(it, row["loss"])
