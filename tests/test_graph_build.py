@@ -3,7 +3,7 @@ import pytest
 from dataclasses import replace
 
 from lgmot.config import TrackerConfig, sushi_preset
-from lgmot.graph import (EdgeFeatureSpec, Tracklets, build_level, edge_features, edge_labels, fit_linear_motion, merge,
+from lgmot.graph import (FeatureSpec, Tracklets, build_level, edge_features, edge_labels, fit_linear_motion, merge,
                          pruning_scores)
 
 
@@ -65,7 +65,7 @@ def _reference_level(t, level, cfg, fps, clip_start, indicator):
 def test_levels_match_loop_reference(indicator):
     cfg = replace(TrackerConfig(), frames_per_level=(3, 12, 24, 48), frames_per_graph=48, top_k_nns=4)
     t0 = _scene()
-    g0 = build_level(t0, 0, cfg, 30.0, 1, EdgeFeatureSpec(appearance_indicator=indicator))
+    g0 = build_level(t0, 0, cfg, 30.0, 1, FeatureSpec(appearance_indicator=indicator))
     e0, f0 = _reference_level(t0, 0, cfg, 30.0, 1, indicator)
     np.testing.assert_array_equal(g0.edges, e0)
     np.testing.assert_allclose(g0.features, f0, rtol=1e-5, atol=1e-5)
@@ -73,13 +73,13 @@ def test_levels_match_loop_reference(indicator):
     assert g0.features.dtype == np.float32 and len(g0.names) == g0.features.shape[1]
 
     t1 = _gt_merge(t0, g0.edges)
-    g1 = build_level(t1, 1, cfg, 30.0, 1, EdgeFeatureSpec(appearance_indicator=indicator))
+    g1 = build_level(t1, 1, cfg, 30.0, 1, FeatureSpec(appearance_indicator=indicator))
     e1, f1 = _reference_level(t1, 1, cfg, 30.0, 1, indicator)
     np.testing.assert_array_equal(g1.edges, e1)
     np.testing.assert_allclose(g1.features, f1, rtol=1e-5, atol=1e-5)
     assert g1.features.shape[1] == 7 + indicator
     # chunked candidate building gives the same graph
-    g1c = build_level(t1, 1, cfg, 30.0, 1, EdgeFeatureSpec(appearance_indicator=indicator), max_candidates=5)
+    g1c = build_level(t1, 1, cfg, 30.0, 1, FeatureSpec(appearance_indicator=indicator), max_candidates=5)
     np.testing.assert_array_equal(g1c.edges, g1.edges)
     np.testing.assert_array_equal(g1c.features, g1.features)
 
@@ -126,7 +126,7 @@ def test_directional_motion_columns_by_loop():
     t0 = _scene(seed=3)
     t1 = _gt_merge(t0, build_level(t0, 0, cfg, 30.0, 1).edges)
     plain = build_level(t1, 1, cfg, 30.0, 1)
-    g = build_level(t1, 1, cfg, 30.0, 1, EdgeFeatureSpec(directional_motion=True))
+    g = build_level(t1, 1, cfg, 30.0, 1, FeatureSpec(directional_motion=True))
     np.testing.assert_array_equal(g.edges, plain.edges)  # features only, pruning unchanged
     assert g.names == plain.names[:7] + DIRECTIONAL_FEATURES + plain.names[7:]
     np.testing.assert_array_equal(g.features[:, :7], plain.features[:, :7])

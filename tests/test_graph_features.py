@@ -83,10 +83,10 @@ def test_node_descriptors_by_hand():
 
 def test_build_level_node_features_only_when_asked():
     from lgmot.config import TrackerConfig
-    from lgmot.graph import EdgeFeatureSpec, build_level
+    from lgmot.graph import FeatureSpec, build_level
 
     t = Tracklets.from_detections([1, 2, 3], [[0, 0, 5, 10], [1, 0, 5, 10], [2, 0, 5, 10]])
     cfg = TrackerConfig()
     assert build_level(t, 0, cfg, 30.0, 1).node_features is None
-    g = build_level(t, 0, cfg, 30.0, 1, EdgeFeatureSpec(node_descriptors=True))
+    g = build_level(t, 0, cfg, 30.0, 1, FeatureSpec(node_descriptors=True))
     assert g.node_features.shape == (3, 5)

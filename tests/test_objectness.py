@@ -107,7 +107,7 @@ def test_training_learns_to_tell_false_detections(public_sequence, tmp_path):
     t0 = Tracklets.from_detections(ts.dets.frame.to_numpy(), ts.dets[["x", "y", "w", "h"]].to_numpy(),
                                    gt_ids=ts.gt_ids, scores=ts.dets.score.to_numpy())
     tc = replace(saved.tracker, frames_per_graph=40, frames_per_level=(2, 4, 40))
-    obj = run_levels(t0, tc, ts.fps, int(ts.dets.frame.min()), ModelScorer(model), saved.model.edge_features).objectness
+    obj = run_levels(t0, tc, ts.fps, int(ts.dets.frame.min()), ModelScorer(model), saved.model.graph_features).objectness
     real = ts.gt_ids >= 0
     # rank AUC of the objectness for real against false detections
     ranks = pd.Series(obj).rank().to_numpy()

@@ -105,11 +105,12 @@ class ModelConfig:
     depth: int = 4
 
     @property
-    def edge_features(self):
-        """The optional edge-feature columns as a ``graph.EdgeFeatureSpec`` (what the graph builder needs)."""
-        from .graph.features import EdgeFeatureSpec
+    def graph_features(self):
+        """The optional edge-feature columns and node descriptors as a ``graph.FeatureSpec`` (what the
+        graph builder needs)."""
+        from .graph.features import FeatureSpec
 
-        return EdgeFeatureSpec(self.appearance_indicator, self.directional_motion, self.node_descriptors)
+        return FeatureSpec(self.appearance_indicator, self.directional_motion, self.node_descriptors)
 
 
 #: edge kinds ``train.loss_ignore`` may name (``graph.labels.loss_mask``)

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..config import TrackerConfig
 from .edges import MAX_CANDIDATES, app_distance, iter_candidate_edges, parse_pruning, pruning_scores, reciprocal_topk
-from .features import EdgeFeatureSpec, edge_features, feature_names, node_descriptors
+from .features import FeatureSpec, edge_features, feature_names, node_descriptors
 from .motion import LinearMotion, fit_linear_motion
 from .tracklets import Tracklets
 
@@ -48,7 +48,7 @@ def build_level(
     cfg: TrackerConfig,
     fps: float,
     clip_start: int,
-    features: EdgeFeatureSpec = EdgeFeatureSpec(),
+    features: FeatureSpec = FeatureSpec(),
     max_candidates: int = MAX_CANDIDATES,
 ) -> LevelGraph:
     """Edges and features of ``level`` over the tracklets ``t`` of one clip.

@@ -27,9 +27,9 @@ NODE_DESCRIPTORS = ("log_dets", "secs_span", "coverage", "log_rel_height", "scor
 
 
 @dataclass(frozen=True)
-class EdgeFeatureSpec:
+class FeatureSpec:
     """Which optional edge-feature columns (and node descriptors) a model was trained with
-    (``ModelConfig.edge_features``)."""
+    (``ModelConfig.graph_features``)."""
 
     #: the :data:`INDICATOR_FEATURE` column: 1 when either endpoint has no appearance
     appearance_indicator: bool = True

@@ -7,7 +7,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from ..config import TrackerConfig
-from ..graph import EdgeFeatureSpec, LevelGraph, Tracklets, build_level, edge_labels, merge
+from ..graph import FeatureSpec, LevelGraph, Tracklets, build_level, edge_labels, merge
 from ..solve import components, round_flow
 
 
@@ -32,14 +32,14 @@ def oracle_scorer(level: int, tracklets: Tracklets, graph: LevelGraph) -> np.nda
 
 
 def run_hierarchy(t0: Tracklets, cfg: TrackerConfig, fps: float, clip_start: int, scorer: EdgeScorer,
-                  features: EdgeFeatureSpec = EdgeFeatureSpec(),
+                  features: FeatureSpec = FeatureSpec(),
                   on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None) -> np.ndarray:
     """Run every level on one clip; returns the final node label of each detection of ``t0``."""
     return run_levels(t0, cfg, fps, clip_start, scorer, features, on_level).labels
 
 
 def run_levels(t0: Tracklets, cfg: TrackerConfig, fps: float, clip_start: int, scorer: EdgeScorer,
-               features: EdgeFeatureSpec = EdgeFeatureSpec(),
+               features: FeatureSpec = FeatureSpec(),
                on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None) -> ClipLevels:
     """:func:`run_hierarchy` that also returns the scorer's level-0 node objectness, if it gives one."""
     t = t0

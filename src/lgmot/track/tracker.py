@@ -173,4 +173,4 @@ def _track_clip(state: tuple, clip: _Clip) -> tuple[int, ClipLevels]:
     scorer, config = state
     t0 = Tracklets.from_detections(clip.frames, clip.boxes, app=clip.app, has_app=clip.has_app, gt_ids=clip.gt_ids,
                                    scores=clip.scores)
-    return clip.lo, run_levels(t0, config.tracker, clip.fps, clip.start, scorer, config.model.edge_features)
+    return clip.lo, run_levels(t0, config.tracker, clip.fps, clip.start, scorer, config.model.graph_features)

@@ -51,7 +51,7 @@ def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> Cl
         n = len(t.start_frame)
         if n <= 1:
             break
-        g = build_level(t, level, tc, seq.fps, clip.start, cfg.model.edge_features)
+        g = build_level(t, level, tc, seq.fps, clip.start, cfg.model.graph_features)
         if len(g.edges) == 0:
             t = merge(t, np.arange(n), tc.node_id_min_ratio)
             continue
