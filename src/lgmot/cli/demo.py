@@ -54,7 +54,8 @@ def demo(
         typer.echo(f"sequence: {seq}")
         tracker, cfg = load_tracker(None, None, oracle=False)
         t0 = time.perf_counter()
-        inputs = prepare_inputs(seq, "builtin", appearance=True, cache_dir=out / "cache", progress=not quiet)
+        inputs = prepare_inputs(seq, "builtin", appearance=tracker.uses_appearance, cache_dir=out / "cache",
+                                progress=not quiet)
         t_prep = time.perf_counter() - t0
         t0 = time.perf_counter()
         tracks = track_sequence(tracker, inputs)

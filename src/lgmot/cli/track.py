@@ -81,7 +81,8 @@ def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
     from ..track.run import prepare_inputs, track_sequence, write_sequence_results
 
     t0 = time.perf_counter()
-    inputs = prepare_inputs(seq, job.detections, job.min_score, appearance=job.appearance,
+    # a model trained without appearance cannot use it: do not compute it
+    inputs = prepare_inputs(seq, job.detections, job.min_score, appearance=job.appearance and tracker.uses_appearance,
                             cache_dir=job.cache_dir, progress=progress, need_gt_ids=job.oracle)
     tracks = track_sequence(tracker, inputs)
     path = write_sequence_results(job.out, seq, tracks)  # atomic (temporary file + rename)

@@ -99,7 +99,8 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
 
 
 def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[HierarchicalMPN, Config]:
-    """Rebuild the network described by the stored config and load its weights (eval mode)."""
+    """Rebuild the network described by the stored config and load its weights (eval mode). The
+    model's ``trained_with_appearance`` is what training stored (None when the file does not say)."""
     path = Path(path)
     data, meta = _read(path)
     info = read_metadata(path)
@@ -116,4 +117,5 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[Hi
     except RuntimeError as e:
         first = str(e).splitlines()[0] if str(e) else "shape/key mismatch"
         raise CheckpointError(path, f"weights do not fit the stored model config: {first}") from None
+    model.trained_with_appearance = info["extra"].get("trained_with_appearance")
     return model.to(device).eval(), cfg

@@ -67,6 +67,9 @@ class Tracker:
                 raise ValueError("Tracker needs a trained model (or oracle=True); random weights are never used")
         self.config = config
         self.scorer = scorer
+        #: False for a model whose training data had no appearance at all: its appearance weights never
+        #: learned anything (weight decay takes them to zero), so appearance is left out
+        self.uses_appearance = getattr(model, "trained_with_appearance", None) is not False
         self._pool = ClipPool(default_clip_workers() if workers is None else workers, backend)
         self.oracle = oracle
 
@@ -96,8 +99,11 @@ class Tracker:
     def track_detections(self, dets: pd.DataFrame, fps: float, appearance: np.ndarray | None = None,
                          gt_ids: np.ndarray | None = None) -> pd.DataFrame:
         """Track a detections table (DET_COLUMNS). ``appearance`` is (M, D) aligned with ``dets`` rows
-        (NaN rows or ``None`` mean missing); ``gt_ids`` (M,) is needed for the oracle."""
+        (NaN rows or ``None`` mean missing; ignored when not ``uses_appearance``); ``gt_ids`` (M,) is
+        needed for the oracle."""
         cfg = self.config.tracker
+        if not self.uses_appearance:
+            appearance = None
         if len(dets) == 0:
             return empty(TRACK_COLUMNS)
         dets, app, gid = tracked_detections(dets, cfg.min_score, appearance, gt_ids)

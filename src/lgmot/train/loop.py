@@ -139,6 +139,10 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
     clips = [c for s in sequences for c in make_clips(s, cfg.tracker.frames_per_graph, tr.train_frame_overlap)]
     if not clips:
         raise ValueError("no training clips: the sequences have no detections matched over >= 2 frames")
+    # stored with the model: a model that never saw appearance has untrained appearance weights,
+    # and the tracker then leaves appearance out (``Tracker.uses_appearance``)
+    facts = {"trained_with_appearance": any(s.app is not None and bool(np.isfinite(s.app).all(axis=1).any())
+                                            for s in sequences)}
     iters_per_epoch = math.ceil(len(clips) / (tr.batch_size * world))
     total_iters = tr.epochs * iters_per_epoch
     state = {"iteration": 0, "epoch": 0, "best_idf1": -1.0, "rng_seed": tr.seed}
@@ -214,10 +218,10 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
                 if m.get("IDF1", -1) > state["best_idf1"]:
                     state["best_idf1"] = float(m["IDF1"])
                     save_state(best_ck, model, opt, state, cfg)
-                    save_model(run_dir / "model.safetensors", model, cfg)
+                    save_model(run_dir / "model.safetensors", model, cfg, extra=facts)
             save_state(last_ck, model, opt, state, cfg)
             if validate is None:
-                save_model(run_dir / "model.safetensors", model, cfg)
+                save_model(run_dir / "model.safetensors", model, cfg, extra=facts)
         if stop:
             break
     bar(None, None)
