@@ -23,7 +23,8 @@ class ClipLevels:
     """What the hierarchy decided for one clip's detections (the rows of its level-0 tracklets)."""
 
     labels: np.ndarray  # (M,) final node of each detection
-    objectness: np.ndarray | None = None  # (M,) level-0 objectness, NaN where unscored; None: no node scores
+    #: (M,) level-0 objectness; None when the scorer gives none (or level 0 had no edges to score)
+    objectness: np.ndarray | None = None
 
 
 def oracle_scorer(level: int, tracklets: Tracklets, graph: LevelGraph) -> np.ndarray:
