@@ -310,6 +310,12 @@ class HierarchicalMPN(nn.Module):
                 has_app: Tensor | None = None, last_only: bool = False, node_desc: Tensor | None = None) -> MPNOutput:
         return self.mpn(level)(x, edge_index, edge_attr, level, has_app, last_only, node_desc)
 
+    def forward_graph(self, level: int, tracklets: Any, graph: Any, last_only: bool = False) -> MPNOutput:
+        """:meth:`forward` on a level's (Tracklets, LevelGraph): :func:`graph_tensors` and the graph's
+        node descriptors (:func:`node_desc_tensor`) as the inputs."""
+        x, edge_index, edge_attr, has_app = graph_tensors(tracklets, graph, self.cfg.node_in_dim)
+        return self.forward(level, x, edge_index, edge_attr, has_app, last_only, node_desc_tensor(graph))
+
     @torch.no_grad()
     def predict_probs(self, level: int, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
                       has_app: Tensor | None = None, node_desc: Tensor | None = None) -> Tensor:

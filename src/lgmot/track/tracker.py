@@ -32,12 +32,10 @@ class ModelScorer:
     def __call__(self, level, tracklets, graph) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         import torch
 
-        from ..model import graph_tensors, node_desc_tensor
         from ..solve import undirected_probs
 
-        x, edge_index, edge_attr, has_app = graph_tensors(tracklets, graph, self.model.cfg.node_in_dim)
         with torch.inference_mode(), single_thread():
-            out = self.model(level, x, edge_index, edge_attr, has_app, last_only=True, node_desc=node_desc_tensor(graph))
+            out = self.model.forward_graph(level, tracklets, graph, last_only=True)
         p = undirected_probs(out.logits[-1].numpy(), len(graph.edges), from_logits=True)
         if out.node_logits is None:
             return p

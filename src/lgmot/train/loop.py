@@ -18,8 +18,7 @@ import torch
 
 from ..config import Config
 from ..graph import build_level, edge_labels, loss_mask, merge
-from ..model import (HierarchicalMPN, class_balance_weight, focal_loss, graph_tensors, isg_loss, node_desc_tensor,
-                     save_model, spg_loss)
+from ..model import HierarchicalMPN, class_balance_weight, focal_loss, isg_loss, save_model, spg_loss
 from ..solve import components, round_flow, undirected_probs
 from ..threads import single_thread
 from .augment import augment_clip, frame_rate_step, subsample_clip
@@ -60,8 +59,7 @@ def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> Cl
         y2 = torch.as_tensor(np.concatenate([y_np, y_np]), dtype=torch.float32)
         m2 = None if keep.all() else torch.as_tensor(np.concatenate([keep, keep]))
         pw = class_balance_weight(y_np[keep], tr.class_balance)
-        x, ei, ea, has = graph_tensors(t, g, cfg.model.node_in_dim)
-        out = model(level, x, ei, ea, has, node_desc=node_desc_tensor(g))
+        out = model.forward_graph(level, t, g)
         lvl = torch.zeros(())
         for k, logits in enumerate(out.logits):
             f = focal_loss(logits, y2, gamma=tr.focal_gamma, pos_weight=pw, mask=m2)
