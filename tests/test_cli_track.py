@@ -128,3 +128,23 @@ def test_model_trained_with_language_tracks_without_text(seq_root, tmp_path, mon
     dets = load_sequence(copy).detections
     assert len(tracks) > 0 and tracks.frame.between(1, 30).all()
     assert len(tracks) <= len(dets) + 30 * tracks.id.nunique()  # kept detections + interpolated rows
+
+
+def test_model_trained_without_appearance_skips_the_encoder(seq_root, tmp_path):
+    """The sequence has frames, but the model never saw appearance: none is computed (a 32-d model
+    would reject the 1280-d MobileNetV2 embeddings), and the summary line says so."""
+    from lgmot.train import train
+    from lgmot.train.prepare import prepare_train_sequence
+
+    base = preset("lgmot")
+    cfg = replace(base, model=replace(base.model, node_in_dim=32, num_steps=3, num_class_steps=2),
+                  train=replace(base.train, batch_size=2, epochs=1, isg_weight=0.0, spg_weight=0.0))
+    ts = prepare_train_sequence(load_sequence(seq_root), cfg, "gt", appearance=False)
+    train(cfg, [ts], tmp_path / "run", max_iterations=1, progress=False)
+    out = tmp_path / "o"
+    r = invoke("track", seq_root, "--out", out, "--model", tmp_path / "run" / "model.safetensors",
+               "--detections", "public")
+    assert r.exit_code == 0, r.output
+    assert "appearance not computed: the model was trained without it" in r.output
+    assert len(read_results(out / "source.txt")) > 0
+    assert not list(out.glob("cache/*.npz"))

@@ -87,6 +87,8 @@ def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
     tracks = track_sequence(tracker, inputs)
     path = write_sequence_results(job.out, seq, tracks)  # atomic (temporary file + rename)
     msg = f"{seq.name}: {len(inputs.dets)} detections -> {tracks.id.nunique()} tracks in {time.perf_counter() - t0:.1f}s -> {path}"
+    if job.appearance and seq.has_images and not tracker.uses_appearance:
+        msg += " (appearance not computed: the model was trained without it)"
     if job.save_video:
         if not seq.has_images:
             msg += " (no frames: video skipped)"
