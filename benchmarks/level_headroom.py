@@ -7,7 +7,7 @@ truth instead of the network (everything else unchanged: public detections >= th
 those levels would be worth. Two calibration rows add a logit offset at levels >= 1 (the
 rounding threshold 0.5 moved to ~0.38 / ~0.27): if they closed the gap, the levels would only be
 miscalibrated; if not, they cannot tell the edges apart. Diagnostic only: nothing here is used
-by the tracker.
+by the tracker (a -0.5 row checks the other direction: a stricter threshold).
 
 A second table follows the network's own run level by level: of the positive edges among all
 candidates of a level (flow labels over every pair in a window, before pruning), how many the
@@ -74,6 +74,7 @@ VARIANTS = {
     "oracle at levels 1-3, edges between real tracklets only": {"oracle_levels": (1, 2, 3), "only": "real"},
     "logit +0.5 at levels 1-3": {"shift": 0.5},
     "logit +1.0 at levels 1-3": {"shift": 1.0},
+    "logit -0.5 at levels 1-3": {"shift": -0.5},
 }
 
 
