@@ -29,8 +29,7 @@ def drop_unlikely(tracks: pd.DataFrame, objectness: np.ndarray, min_mean: float)
         raise ValueError(f"{len(objectness)} objectness values for {len(tracks)} track rows")
     if min_mean <= 0 or len(tracks) == 0:
         return tracks
-    mean = pd.Series(objectness).groupby(tracks["id"].to_numpy()).transform("mean").to_numpy()
-    return tracks[~(mean < min_mean)].reset_index(drop=True)
+    return tracks[~(_track_mean(tracks, objectness) < min_mean)].reset_index(drop=True)
 
 
 def drop_short(tracks: pd.DataFrame, min_len: int = 2) -> pd.DataFrame:
