@@ -11,7 +11,6 @@ import torch
 
 from lgmot.config import Config, ModelConfig, preset
 from lgmot.data import load_sequence
-from lgmot.data.schema import TRACK_COLUMNS
 from lgmot.errors import InputError
 from lgmot.graph import Tracklets
 from lgmot.model import HierarchicalMPN, load_model
@@ -25,6 +24,7 @@ from lgmot.train.prepare import prepare_train_sequence
 
 from helpers import tiny_config
 from test_model_inference_path import graph
+from test_solve_postprocess import table
 from test_track_min_score import two_people
 
 CFG = ModelConfig(node_in_dim=24, node_classifier=True)
@@ -130,10 +130,6 @@ def test_objectness_reaches_each_detection_in_input_order():
     np.testing.assert_allclose(res.objectness, t0.det_node / 100.0)
     np.testing.assert_array_equal(res.labels, run_hierarchy(t0, cfg, 25.0, 1, scripted_scorer))
     assert run_levels(t0, cfg, 25.0, 1, lambda lv, t, g: np.full(len(g.edges), 0.9)).objectness is None
-
-
-def table(rows):
-    return pd.DataFrame(rows, columns=TRACK_COLUMNS)
 
 
 def test_drop_unlikely_by_mean_objectness():
