@@ -31,30 +31,20 @@ def collect(runs: Path, data: Path) -> dict[int, dict[str, np.ndarray]]:
     """Per level >= 1: features 'f', labels 'y', network probabilities 'p', real-real mask 'real',
     fold index 'fold' of every edge the network scored on the held-out sequences."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
+    from folds import clip_tracklets, fold_models
     from level_headroom import edge_kinds
 
     from lgmot.data import load_sequence
-    from lgmot.graph import Tracklets, edge_labels
-    from lgmot.model import load_model
-    from lgmot.solve import clip_slices
+    from lgmot.graph import edge_labels
     from lgmot.track import ModelScorer, run_hierarchy
     from lgmot.track.run import prepare_inputs
-    from lgmot.track.tracker import tracked_detections
-    from lgmot.train.recipes import MOT15_FOLDS
 
     parts: dict[int, dict[str, list]] = {}
-    for k, held in enumerate(MOT15_FOLDS):
-        path = runs / f"fold{k + 1}" / "model.safetensors"
-        if not path.exists():
-            sys.exit(f"{path}: no fold model; run benchmarks/mot15_cv.py --out {runs} first")
-        model, cfg = load_model(path)
+    for k, (held, model, cfg) in enumerate(fold_models(runs)):
         scorer, tc = ModelScorer(model), cfg.tracker
         for name in held:
             inp = prepare_inputs(load_sequence(data / "mot15_train" / name), "public", appearance=False,
                                  progress=False, need_gt_ids=True)
-            d, _, gt = tracked_detections(inp.dets, tc.min_score, gt_ids=inp.gt_ids)
-            frames, scores = d.frame.to_numpy(), d.score.to_numpy()
-            boxes = d[["x", "y", "w", "h"]].to_numpy(np.float64)
 
             def on_level(level, t, g, p, k=k):
                 if level == 0:
@@ -66,8 +56,7 @@ def collect(runs: Path, data: Path) -> dict[int, dict[str, np.ndarray]]:
                 r["real"].append(edge_kinds(t, g.edges)["real"])
                 r["fold"].append(np.full(len(g.edges), k))
 
-            for start, lo, hi in clip_slices(frames, tc.frames_per_graph, tc.graph_overlap):
-                t0 = Tracklets.from_detections(frames[lo:hi], boxes[lo:hi], gt_ids=gt[lo:hi], scores=scores[lo:hi])
+            for start, _, _, t0 in clip_tracklets(inp, tc)[2]:
                 run_hierarchy(t0, tc, inp.seq.info.fps, start, scorer, cfg.model.graph_features, on_level)
     return {lv: {key: np.concatenate(v) for key, v in r.items()} for lv, r in parts.items()}
 

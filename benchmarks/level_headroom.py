@@ -20,7 +20,6 @@ Writes ``benchmarks/results/level_headroom.{md,csv}`` (TrackEval COMBINED over t
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -83,20 +82,16 @@ def level_recall(model, cfg, inputs) -> dict[int, np.ndarray]:
     kept edges between real tracklets: positives, positives scored > 0.5, all scored > 0.5, edges
     with a false tracklet end, those scored > 0.5], summed over the clips of ``inputs`` (one
     process, the tracker's clips)."""
-    from lgmot.graph import Tracklets, edge_labels
+    from folds import clip_tracklets
+
+    from lgmot.graph import edge_labels
     from lgmot.graph.edges import candidate_edges
-    from lgmot.solve import clip_slices
     from lgmot.track import ModelScorer
     from lgmot.track.hierarchy import run_hierarchy
-    from lgmot.track.tracker import tracked_detections
 
     scorer, tc, out = ModelScorer(model), cfg.tracker, {}
     for inp in inputs:
-        d, _, gt = tracked_detections(inp.dets, tc.min_score, gt_ids=inp.gt_ids)
-        frames = d.frame.to_numpy()
-        boxes = d[["x", "y", "w", "h"]].to_numpy(np.float64)
-        scores = d.score.to_numpy()
-        for start, lo, hi in clip_slices(frames, tc.frames_per_graph, tc.graph_overlap):
+        for start, _, _, t0 in clip_tracklets(inp, tc)[2]:
             def on_level(level, t, g, p, start=start):
                 cand = candidate_edges(t.start_frame, t.end_frame, tc.frames_per_level[level], start)
                 pos = {tuple(e) for e in cand[edge_labels(t, cand) == 1].tolist()}
@@ -107,9 +102,7 @@ def level_recall(model, cfg, inputs) -> dict[int, np.ndarray]:
                     len(pos), kept.sum(), (kept & on).sum(), (real & kept).sum(), (real & kept & on).sum(),
                     (real & on).sum(), (~real).sum(), (~real & on).sum()]
 
-            run_hierarchy(Tracklets.from_detections(frames[lo:hi], boxes[lo:hi], gt_ids=gt[lo:hi],
-                                                    scores=scores[lo:hi]), tc,
-                          inp.seq.info.fps, start, scorer, cfg.model.graph_features, on_level)
+            run_hierarchy(t0, tc, inp.seq.info.fps, start, scorer, cfg.model.graph_features, on_level)
     return out
 
 
@@ -121,23 +114,19 @@ def main() -> None:
     a = ap.parse_args()
 
     import pandas as pd
+    from folds import fold_models
 
     from lgmot.data import load_sequence
     from lgmot.data.motio import atomic_write_text
     from lgmot.evaluate import evaluate
-    from lgmot.model import load_model
     from lgmot.track import Tracker
     from lgmot.track.run import prepare_inputs, track_sequence, write_sequence_results
-    from lgmot.train.recipes import MOT15_FOLDS, MOT15_TRAIN
+    from lgmot.train.recipes import MOT15_TRAIN
 
     t0 = time.perf_counter()
     mot15 = a.data / "mot15_train"
     folds = []
-    for k, held in enumerate(MOT15_FOLDS):
-        path = a.runs / f"fold{k + 1}" / "model.safetensors"
-        if not path.exists():
-            sys.exit(f"{path}: no fold model; run benchmarks/mot15_cv.py --out {a.runs} first")
-        model, cfg = load_model(path)
+    for held, model, cfg in fold_models(a.runs):
         inputs = [prepare_inputs(load_sequence(mot15 / n), "public", appearance=False, progress=False,
                                  need_gt_ids=True) for n in held]
         folds.append((model, cfg, inputs))

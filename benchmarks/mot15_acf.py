@@ -45,14 +45,13 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_acf")
     a = ap.parse_args()
+    from folds import fold_models
     from mot15_peers import run_peer_on, score_results, sequences, write_table
     from peers import available
 
     from lgmot.data import load_sequence
-    from lgmot.model import load_model
     from lgmot.track import Tracker
     from lgmot.track.run import prepare_inputs, track_sequence, write_sequence_results
-    from lgmot.train.recipes import MOT15_FOLDS
 
     t0 = time.perf_counter()
     rows = []
@@ -60,11 +59,7 @@ def main() -> None:
         tmp = Path(tmp)
         root = tmp / "acf"
         names = acf_root(a.data / "mot15_train", root)
-        for k, held in enumerate(MOT15_FOLDS):
-            path = a.runs / f"fold{k + 1}" / "model.safetensors"
-            if not path.exists():
-                sys.exit(f"{path}: no fold model; run benchmarks/mot15_cv.py --out {a.runs} first")
-            model, cfg = load_model(path)
+        for held, model, cfg in fold_models(a.runs):
             min_score = cfg.tracker.min_score
             with Tracker(cfg, model) as tracker:
                 for n in (n for n in held if n in names):

@@ -22,7 +22,6 @@ for like. Writes ``benchmarks/results/postprocess.{md,csv}``.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -65,11 +64,11 @@ def main() -> None:
     a = ap.parse_args()
 
     import pandas as pd
+    from folds import fold_models
 
     from lgmot.data import load_sequence
     from lgmot.data.motio import atomic_write_text, read_results, write_results
     from lgmot.evaluate import evaluate
-    from lgmot.model import load_model
     from lgmot.solve import drop_low_rank, drop_unconfident, interpolate
     from lgmot.track import Tracker
     from lgmot.track.run import prepare_inputs, track_sequence
@@ -88,11 +87,7 @@ def main() -> None:
             seqmaps[g].write_text("name\n" + "\n".join(names) + "\n")
         for run in a.runs:
             raw = {}
-            for k, held in enumerate(MOT15_FOLDS):
-                path = run / f"fold{k + 1}" / "model.safetensors"
-                if not path.exists():
-                    sys.exit(f"{path}: no fold model; run benchmarks/mot15_cv.py --out {run} first")
-                model, cfg = load_model(path)
+            for held, model, cfg in fold_models(run):
                 cfg = replace(cfg, tracker=replace(cfg.tracker, interpolate=False, min_track_score=0.0,
                                                    min_track_rank=0.0))
                 with Tracker(cfg, model) as tracker:

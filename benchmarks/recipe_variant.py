@@ -51,27 +51,20 @@ def with_overrides(cfg, sets: list[str]):
 def run_fold(k: int, data: Path, out: Path, sets: list[str], tracks: list[str]) -> dict:
     from dataclasses import replace
 
+    from folds import train_or_reuse
+
     from lgmot.data import load_sequence
     from lgmot.model import load_model
     from lgmot.track import Tracker
     from lgmot.track.run import prepare_inputs, track_sequence, write_sequence_results
-    from lgmot.train import train
     from lgmot.train.prepare import prepare_train_sequences
     from lgmot.train.recipes import MOT15_FOLDS, MOT15_TRAIN, cpu_recipe, mot15_paths
 
     held = MOT15_FOLDS[k]
     cfg = with_overrides(replace(cpu_recipe(), name=f"variant-fold{k + 1}"), sets)
     run = out / f"fold{k + 1}"
-    path = run / "model.safetensors"
-    saved = load_model(path)[1] if path.exists() else None
-    if saved is not None and (saved.train, saved.model) == (cfg.train, cfg.model):
-        print(f"fold {k + 1}: reusing {path}", flush=True)
-    else:
-        seqs = prepare_train_sequences(mot15_paths(data, [n for n in MOT15_TRAIN if n not in held]), cfg, "public",
-                                       out / "cache")
-        t0 = time.perf_counter()
-        res = train(cfg, seqs, run, progress=False)
-        print(f"fold {k + 1}: {res.iterations} iterations, {time.perf_counter() - t0:.0f} s", flush=True)
+    path, _ = train_or_reuse(cfg, lambda: prepare_train_sequences(
+        mot15_paths(data, [n for n in MOT15_TRAIN if n not in held]), cfg, "public", out / "cache"), run, f"fold {k + 1}")
     model, mcfg = load_model(path)
     inputs = [prepare_inputs(load_sequence(p), "public", appearance=False, progress=False, need_gt_ids=True)
               for p in mot15_paths(data, held)]
@@ -88,21 +81,17 @@ def objectness_auc(model, cfg, inputs) -> dict[str, tuple[float, float]]:
     """Per sequence: (AUC of the level-0 objectness, AUC of the detection score) for real against false
     detections among the tracked ones (each detection scored in the first clip that holds it)."""
     from edge_separability import auc
+    from folds import clip_tracklets
 
-    from lgmot.graph import Tracklets
-    from lgmot.solve import clip_slices
     from lgmot.track import ModelScorer, run_levels
-    from lgmot.track.tracker import tracked_detections
 
     tc, scorer, out = cfg.tracker, ModelScorer(model), {}
     for inp in inputs:
-        d, _, gt = tracked_detections(inp.dets, tc.min_score, gt_ids=inp.gt_ids)
-        frames, scores = d.frame.to_numpy(), d.score.to_numpy()
-        boxes = d[["x", "y", "w", "h"]].to_numpy(np.float64)
+        d, gt, clips = clip_tracklets(inp, tc)
+        scores = d.score.to_numpy()
         obj = np.full(len(d), np.nan)
-        for start, lo, hi in clip_slices(frames, tc.frames_per_graph, tc.graph_overlap):
-            res = run_levels(Tracklets.from_detections(frames[lo:hi], boxes[lo:hi], scores=scores[lo:hi]), tc,
-                             inp.seq.info.fps, start, scorer, cfg.model.graph_features)
+        for start, lo, hi, t0 in clips:
+            res = run_levels(t0, tc, inp.seq.info.fps, start, scorer, cfg.model.graph_features)
             if res.objectness is not None:
                 part = obj[lo:hi]
                 part[np.isnan(part)] = res.objectness[np.isnan(part)]

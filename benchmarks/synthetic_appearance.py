@@ -50,26 +50,20 @@ def train_variant(variant: str, data: Path, out: Path) -> tuple[Path, bool]:
     """Fold 2's model with the synthetic sequences, their appearance used ('app') or not ('noapp')."""
     from dataclasses import replace
 
-    from lgmot.model import load_model
-    from lgmot.train import train
+    from folds import train_or_reuse
+
     from lgmot.train.prepare import prepare_train_sequences
     from lgmot.train.recipes import MOT15_FOLDS, MOT15_TRAIN, cpu_recipe, mot15_paths
 
     cfg = replace(cpu_recipe(), name=f"synapp-{variant}")
-    run = out / variant
-    path = run / "model.safetensors"
-    saved = load_model(path)[1] if path.exists() else None
-    if saved is not None and (saved.train, saved.model) == (cfg.train, cfg.model):
-        print(f"{variant}: reusing {path}", flush=True)
-        return path, True
-    names = [n for n in MOT15_TRAIN if n not in MOT15_FOLDS[FOLD]]
-    seqs = prepare_train_sequences(mot15_paths(data, names), cfg, "public", out / "cache")
-    seqs += prepare_train_sequences(synthetic_sequences(out), cfg, "public", out / "cache",
-                                    appearance=variant == "app")
-    t0 = time.perf_counter()
-    res = train(cfg, seqs, run, progress=False)
-    print(f"{variant}: {res.iterations} iterations, {time.perf_counter() - t0:.0f} s", flush=True)
-    return path, False
+
+    def sequences() -> list:
+        names = [n for n in MOT15_TRAIN if n not in MOT15_FOLDS[FOLD]]
+        seqs = prepare_train_sequences(mot15_paths(data, names), cfg, "public", out / "cache")
+        return seqs + prepare_train_sequences(synthetic_sequences(out), cfg, "public", out / "cache",
+                                              appearance=variant == "app")
+
+    return train_or_reuse(cfg, sequences, out / variant, variant)
 
 
 def score(model_path: Path, data: Path, cache: Path) -> list[dict]:
