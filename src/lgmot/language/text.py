@@ -172,17 +172,23 @@ class MiniLMEncoder:
 
 def _hide_broken_torchvision() -> None:
     """A torchvision wheel built for another torch fails at import ("operator torchvision::nms does not
-    exist"), and transformers then refuses to import BERT. A text model needs no torchvision: hide it."""
+    exist"), and transformers then refuses to import BERT. A text model needs no torchvision: hide it,
+    and forget transformers' cached answer if it already looked (it caches "installed" on first use)."""
     import sys
 
-    if "torchvision" in sys.modules:
-        return
-    try:
-        import torchvision  # noqa: F401
-    except Exception:  # noqa: BLE001 - any failure means unusable
-        for k in [k for k in sys.modules if k == "torchvision" or k.startswith("torchvision.")]:
-            del sys.modules[k]
-        sys.modules["torchvision"] = None  # type: ignore[assignment]  # makes `import torchvision` fail cleanly
+    if "torchvision" not in sys.modules:
+        try:
+            import torchvision  # noqa: F401
+        except Exception:  # noqa: BLE001 - any failure means unusable
+            for k in [k for k in sys.modules if k == "torchvision" or k.startswith("torchvision.")]:
+                del sys.modules[k]
+            sys.modules["torchvision"] = None  # type: ignore[assignment]  # makes `import torchvision` fail cleanly
+    utils = sys.modules.get("transformers.utils.import_utils")
+    if sys.modules["torchvision"] is None and utils is not None:
+        for name in ("is_torchvision_available", "is_torchvision_v2_available"):
+            cache_clear = getattr(getattr(utils, name, None), "cache_clear", None)
+            if cache_clear is not None:
+                cache_clear()
 
 
 def _hub_offline() -> bool:
