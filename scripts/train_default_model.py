@@ -2,8 +2,8 @@
 
 Trains the ``lgmot`` preset (4 levels, 150-frame clips) with the CPU recipe's language loss, ISG
 (with the offline MiniLM text encoder; SPG off), the directional motion edge features, the
-reference's augmentation, and a focal loss that leaves out same-identity skip edges and
-false-positive pairs and weighs positive edges by sqrt(negatives / positives) (see
+reference's augmentation, and a focal loss that leaves out same-identity skip edges and weighs
+positive edges by sqrt(negatives / positives) (see
 ``lgmot.train.recipes.cpu_recipe``), on the 11 MOT15 train sequences with their public Faster R-CNN
 detections. PETS09-S2L1 is taken from its video folder so it also has appearance; the others have
 no images and train the missing-appearance path. Fewer epochs and a faster level curriculum than
@@ -19,6 +19,7 @@ import json
 import time
 from pathlib import Path
 
+from lgmot.data.motio import atomic_write_text
 from lgmot.train import train
 from lgmot.train.prepare import prepare_train_sequences
 from lgmot.train.recipes import CPU_LANGUAGE, LANGUAGE, MOT15_TRAIN, cpu_recipe, mot15_paths
@@ -45,7 +46,7 @@ def main() -> None:
     t_train = time.perf_counter() - t0
     summary = {"iterations": res.iterations, "prepare_seconds": round(t_prep, 1), "train_seconds": round(t_train, 1),
                "model": str(a.out / "model.safetensors")}
-    (a.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    atomic_write_text(a.out / "summary.json", json.dumps(summary, indent=2))
     print(json.dumps(summary))
 
 
