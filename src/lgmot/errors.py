@@ -28,3 +28,28 @@ def read_user_text(path: str | Path, what: str = "file") -> str:
         raise InputError(path, f"cannot read {what} ({e.strerror})") from None
     except UnicodeDecodeError:
         raise InputError(path, "not a text file (cannot decode as UTF-8)") from None
+
+
+def check_name(name: str, path: str | Path | None = None, line: int | None = None, what: str = "sequence name") -> str:
+    """``name`` if it is safe as one file-name component, else a one-line InputError.
+
+    A name read from a file never chooses where files go: empty names, absolute names, path
+    separators, ``..`` and control characters are refused.
+    """
+    bad = None
+    if not isinstance(name, str) or not name.strip():
+        bad = "is empty"
+    elif "/" in name or "\\" in name or Path(name).is_absolute():
+        bad = "contains a path separator"
+    elif ".." in name or name == ".":
+        bad = "contains '..'"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        bad = "contains a control character"
+    if bad is not None:
+        raise InputError(path, f"{what} {name!r} {bad}; it must be a plain file name", line)
+    return name
+
+
+def named_path(folder: str | Path, name: str, suffix: str = "") -> Path:
+    """``folder/<name><suffix>`` for a ``name`` that came from a file (checked by :func:`check_name`)."""
+    return Path(folder) / f"{check_name(name)}{suffix}"

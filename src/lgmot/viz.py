@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import defaultdict, deque
 from pathlib import Path
 
@@ -44,7 +43,9 @@ def write_video(sequence, tracks: pd.DataFrame, out: str | Path, trail: int = 20
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix or ".mp4", dir=out.parent)
+    from .data.motio import temp_file
+
+    fd, tmp = temp_file(out, suffix=out.suffix or ".mp4")
     os.close(fd)
     by_frame = {f: g for f, g in tracks.groupby("frame")}
     trails: dict[int, deque] = defaultdict(lambda: deque(maxlen=trail))

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from . import app, fail
-from ..errors import InputError
+from ..errors import InputError, named_path
 
 
 @app.command()
@@ -38,7 +38,7 @@ def annotate(
             elif out.suffix.lower() == ".json":
                 dest = out
             else:
-                dest = out / f"{seq.name}.json"
+                dest = named_path(out, seq.name, ".json")
             try:
                 ann.write(dest)
             except OSError as e:

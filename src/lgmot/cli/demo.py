@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from . import app, fail
-from ..errors import InputError
+from ..errors import InputError, named_path
 
 DEMO_SEQ = "pets09_s2l1"
 
@@ -61,7 +61,7 @@ def demo(
         tracks = track_sequence(tracker, inputs)
         t_track = time.perf_counter() - t0
         res = write_sequence_results(out, seq, tracks)
-        video = write_video(seq, tracks, out / f"{seq.name}.mp4", progress=not quiet)
+        video = write_video(seq, tracks, named_path(out, seq.name, ".mp4"), progress=not quiet)
         df = evaluate_sequences([seq], {seq.name: tracks})
         df.to_csv(out / "metrics.csv")
         typer.echo(format_table(df, columns=["HOTA", "IDF1", "MOTA", "DetA", "AssA", "IDSW"]))

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from . import app, fail
-from ..errors import InputError
+from ..errors import InputError, named_path
 
 
 @app.command()
@@ -95,7 +95,7 @@ def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
         else:
             from ..viz import write_video
 
-            v = write_video(seq, tracks, job.out / f"{seq.name}.mp4", progress=progress)
+            v = write_video(seq, tracks, named_path(job.out, seq.name, ".mp4"), progress=progress)
             msg += f", video {v}"
     return msg
 

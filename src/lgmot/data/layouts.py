@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError, read_user_text
+from ..errors import InputError, check_name, read_user_text
 from . import motio
 from .sequence import IMAGE_EXTS, VIDEO_EXTS, read_seqinfo
 
@@ -98,8 +98,7 @@ def read_seqmap(path: str | Path) -> list[str]:
             first = False
             continue
         first = False
-        if "/" in name or "\\" in name or name in (".", ".."):
-            raise InputError(path, f"not a sequence name: {name!r}", lineno)
+        check_name(name, path, lineno)
         if name in seen:
             raise InputError(path, f"sequence {name!r} is listed twice (first on line {seen[name]})", lineno)
         seen[name] = lineno

@@ -11,6 +11,7 @@ import csv
 import io
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -23,10 +24,34 @@ from .schema import DET_COLUMNS, GT_COLUMNS, TRACK_COLUMNS, empty, typed
 ALLOWED_COLUMNS = (6, 7, 8, 9, 10)
 
 
-def _parse_table(path: Path, min_cols: int = 6, seq_length: int | None = None) -> tuple[np.ndarray, int, np.ndarray]:
-    """Parse a MOT text file into ``(rows x ncols float array, ncols, 1-based line number of each row)``.
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+_EXACT_FLOAT = 2 ** 53  # every integer of smaller magnitude is exact as a float64
 
-    Checks every row; errors name the file and line.
+
+def _parse_id(field: str) -> int | None:
+    """An id field as an exact integer (``7``, ``+7``, ``-1``, ``7.0``, ``7e2``), or None when it is not integral.
+
+    Digits are parsed as an integer, never through a float, so ids beyond 2^53 keep every digit."""
+    try:
+        return int(field)
+    except ValueError:
+        pass
+    try:
+        v = float(field)
+    except ValueError:
+        return None
+    if not math.isfinite(v) or v != int(v) or abs(v) >= _EXACT_FLOAT:
+        return None  # a float spelling of a huge id may already have lost digits: refuse it
+    return int(v)
+
+
+def _parse_table(path: Path, min_cols: int = 6, seq_length: int | None = None
+                 ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """Parse a MOT text file into ``(rows x ncols float array, ncols, 1-based line number of each row,
+    exact int64 id of each row)``.
+
+    Checks every row; errors name the file and line. Ids are parsed as integers (column 2 of the
+    float array is their rounded value and is not used for identity).
     """
     text = read_user_text(path, "file")
     fast = _parse_fast(text, min_cols, seq_length)
@@ -34,6 +59,7 @@ def _parse_table(path: Path, min_cols: int = 6, seq_length: int | None = None) -
         return fast
     rows: list[list[float]] = []
     linenos: list[int] = []
+    ids: list[int] = []
     ncols = None
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -62,19 +88,24 @@ def _parse_table(path: Path, min_cols: int = 6, seq_length: int | None = None) -
             raise InputError(path, f"frame {int(frame)} is outside the sequence (seqLength={seq_length})", lineno)
         if not all(math.isfinite(v) for v in vals[1:6]):
             raise InputError(path, "id or box has a NaN or infinite value", lineno)
-        if vals[1] != int(vals[1]):
+        tid = _parse_id(fields[1])
+        if tid is None:
             raise InputError(path, f"id must be an integer, found {fields[1]!r}", lineno)
+        if not INT64_MIN <= tid <= INT64_MAX:
+            raise InputError(path, f"id {fields[1]} does not fit in a 64-bit integer", lineno)
         if not (w > 0 and h > 0):
             raise InputError(path, f"box width and height must be positive, found w={fields[4]} h={fields[5]}", lineno)
         rows.append(vals)
         linenos.append(lineno)
+        ids.append(tid)
     if not rows:
-        return np.zeros((0, 10)), 0, np.zeros(0, np.int64)
+        return np.zeros((0, 10)), 0, np.zeros(0, np.int64), np.zeros(0, np.int64)
     arr = np.asarray(rows, dtype=np.float64)
-    return arr, arr.shape[1], np.asarray(linenos, np.int64)
+    return arr, arr.shape[1], np.asarray(linenos, np.int64), np.asarray(ids, np.int64)
 
 
-def _parse_fast(text: str, min_cols: int, seq_length: int | None) -> tuple[np.ndarray, int, np.ndarray] | None:
+def _parse_fast(text: str, min_cols: int, seq_length: int | None
+                ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray] | None:
     """Vectorised parse of a clean comma-separated file; None whenever anything is unusual.
 
     The line-by-line parser then re-reads the text, so every error still names its line.
@@ -93,43 +124,49 @@ def _parse_fast(text: str, min_cols: int, seq_length: int | None) -> tuple[np.nd
     frame, ids, w, h = arr[:, 0], arr[:, 1], arr[:, 4], arr[:, 5]
     ok = (not np.isnan(arr).any() and np.isfinite(arr[:, :6]).all() and (frame >= 1).all()
           and (frame == np.round(frame)).all() and (ids == np.round(ids)).all() and (w > 0).all() and (h > 0).all()
+          and (np.abs(ids) < _EXACT_FLOAT).all()  # larger ids: parsed exactly, as integers, line by line
           and (seq_length is None or (frame <= seq_length).all()))
     if not ok:
         return None
     linenos = np.asarray([i for i, line in enumerate(text.splitlines(), start=1) if line.strip()], np.int64)
     if len(linenos) != len(arr):
         return None
-    return arr, arr.shape[1], linenos
+    return arr, arr.shape[1], linenos, ids.astype(np.int64)
 
 
 def _parse_rows(path: Path, min_cols: int = 6, seq_length: int | None = None) -> tuple[np.ndarray, int]:
-    arr, ncols, _ = _parse_table(path, min_cols, seq_length)
+    arr, ncols, _, _ = _parse_table(path, min_cols, seq_length)
     return arr, ncols
 
 
-def _check_unique_ids(path: Path, arr: np.ndarray, linenos: np.ndarray, what: str) -> None:
+def _check_unique_ids(path: Path, arr: np.ndarray, linenos: np.ndarray, ids: np.ndarray, what: str) -> None:
     """Raise at the first line that repeats an id already seen in the same frame."""
     if len(arr) == 0:
         return
-    key = arr[:, :2]
-    order = np.lexsort((linenos, key[:, 1], key[:, 0]))
-    k = key[order]
-    dup = np.flatnonzero((k[1:] == k[:-1]).all(axis=1))
+    frames = arr[:, 0].astype(np.int64)
+    order = np.lexsort((linenos, ids, frames))
+    f, k = frames[order], ids[order]
+    dup = np.flatnonzero((f[1:] == f[:-1]) & (k[1:] == k[:-1]))
     if len(dup):
         rows = order[dup + 1]
         i = rows[np.argmin(linenos[rows])]
-        raise InputError(path, f"{what} id {int(arr[i, 1])} appears twice in frame {int(arr[i, 0])}", int(linenos[i]))
+        raise InputError(path, f"{what} id {int(ids[i])} appears twice in frame {int(frames[i])}", int(linenos[i]))
+
+
+def _check_finite_scores(path: Path, score: np.ndarray, linenos: np.ndarray, what: str) -> None:
+    bad = np.flatnonzero(~np.isfinite(score))
+    if len(bad):
+        raise InputError(path, f"{what} must be a finite number, found {score[bad[0]]}", int(linenos[bad[0]]))
 
 
 def read_detections(path: str | Path, seq_length: int | None = None, min_score: float | None = None) -> pd.DataFrame:
     """Read a ``det.txt``. An empty file is legal and gives an empty table."""
     path = Path(path)
-    arr, ncols, linenos = _parse_table(path, 6, seq_length)
+    arr, ncols, linenos, _ = _parse_table(path, 6, seq_length)
     if ncols == 0:
         return empty(DET_COLUMNS)
     score = arr[:, 6] if ncols >= 7 else np.ones(len(arr))
-    if np.isnan(score).any():
-        raise InputError(path, "detection score is NaN", int(linenos[np.flatnonzero(np.isnan(score))[0]]))
+    _check_finite_scores(path, score, linenos, "detection score")
     df = pd.DataFrame({"frame": arr[:, 0], "x": arr[:, 2] - 1, "y": arr[:, 3] - 1,
                        "w": arr[:, 4], "h": arr[:, 5], "score": score})
     df["det_id"] = np.arange(len(df))
@@ -147,11 +184,11 @@ def read_gt(path: str | Path, seq_length: int | None = None, unique_ids: bool = 
     (8 columns: consider and class). ``unique_ids`` rejects an id repeated within a frame.
     """
     path = Path(path)
-    arr, ncols, linenos = _parse_table(path, 6, seq_length)
+    arr, ncols, linenos, ids = _parse_table(path, 6, seq_length)
     if ncols == 0:
         return empty(GT_COLUMNS)
     if unique_ids:
-        _check_unique_ids(path, arr, linenos, "track")
+        _check_unique_ids(path, arr, linenos, ids, "track")
     n = len(arr)
     consider = arr[:, 6] if ncols >= 7 else np.ones(n)
     cls = arr[:, 7] if ncols in (8, 9) else np.ones(n)
@@ -159,7 +196,7 @@ def read_gt(path: str | Path, seq_length: int | None = None, unique_ids: bool = 
     if ncols in (8, 9) and (np.isnan(cls).any() or (cls != np.round(cls)).any()):
         bad = np.flatnonzero(np.isnan(cls) | (cls != np.round(cls)))[0]
         raise InputError(path, f"class (column 8) must be an integer, found {arr[bad, 7]:g}", int(linenos[bad]))
-    df = pd.DataFrame({"frame": arr[:, 0], "id": arr[:, 1], "x": arr[:, 2] - 1, "y": arr[:, 3] - 1,
+    df = pd.DataFrame({"frame": arr[:, 0], "id": ids, "x": arr[:, 2] - 1, "y": arr[:, 3] - 1,
                        "w": arr[:, 4], "h": arr[:, 5], "consider": consider, "cls": cls, "vis": vis})
     return typed(df, GT_COLUMNS).sort_values(["frame", "id"], kind="stable").reset_index(drop=True)
 
@@ -167,13 +204,14 @@ def read_gt(path: str | Path, seq_length: int | None = None, unique_ids: bool = 
 def read_results(path: str | Path, seq_length: int | None = None, unique_ids: bool = False) -> pd.DataFrame:
     """Read a tracker result file into TRACK_COLUMNS. ``unique_ids`` rejects an id repeated within a frame."""
     path = Path(path)
-    arr, ncols, linenos = _parse_table(path, 6, seq_length)
+    arr, ncols, linenos, ids = _parse_table(path, 6, seq_length)
     if ncols == 0:
         return empty(TRACK_COLUMNS)
     if unique_ids:
-        _check_unique_ids(path, arr, linenos, "track")
+        _check_unique_ids(path, arr, linenos, ids, "track")
     score = arr[:, 6] if ncols >= 7 else np.ones(len(arr))
-    df = pd.DataFrame({"frame": arr[:, 0], "id": arr[:, 1], "x": arr[:, 2] - 1, "y": arr[:, 3] - 1,
+    _check_finite_scores(path, score, linenos, "score (column 7)")
+    df = pd.DataFrame({"frame": arr[:, 0], "id": ids, "x": arr[:, 2] - 1, "y": arr[:, 3] - 1,
                        "w": arr[:, 4], "h": arr[:, 5], "score": score})
     return typed(df, TRACK_COLUMNS).sort_values(["frame", "id"], kind="stable").reset_index(drop=True)
 
@@ -183,11 +221,76 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+#: lgmot's temporary files: ``.<target name>.lgmot-<pid>-<random><suffix>`` next to the target
+TEMP_TAG = "lgmot"
+_TEMP_RE = re.compile(r"^\..+\." + TEMP_TAG + r"-(\d+)-[A-Za-z0-9_]+(\.[A-Za-z0-9]+)?$")
+_UMASK: int | None = None
+
+
+def current_umask() -> int:
+    """The process umask (read from /proc on Linux, where reading it does not change it)."""
+    global _UMASK
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+def temp_file(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
+    """``mkstemp`` next to ``path``, named so :func:`remove_stale_temps` can tell it is ours and whose,
+    with the mode an ordinary ``open`` would give (0666 less the umask; mkstemp makes 0600)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{TEMP_TAG}-{os.getpid()}-", suffix=suffix, dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())
+    except OSError:  # a file system without modes
+        pass
+    return fd, tmp
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temps(folder: str | Path) -> list[Path]:
+    """Delete lgmot temporary files in ``folder`` whose writing process is gone (left by a kill during
+    a write); returns what was removed. Files of other naming and of live processes are left alone."""
+    folder = Path(folder)
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for p in entries:
+        m = _TEMP_RE.match(p.name)
+        if m is None or int(m.group(1)) == os.getpid() or _pid_alive(int(m.group(1))):
+            continue
+        try:
+            if p.is_file() and not p.is_symlink():
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            pass
+    return removed
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write a file atomically: a temporary file in the same folder, fsync, then rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_file(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import math
+import warnings
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, read_user_text
+from ..errors import InputError, check_name, read_user_text
 from . import motio
 from .schema import DET_COLUMNS, empty
 
@@ -85,7 +86,8 @@ def read_seqinfo(path: str | Path) -> SeqInfo:
             raise InputError(path, f"'{key}' must be positive, found {raw}", lineof(key))
         return v
 
-    return SeqInfo(name=sec["name"].strip(), fps=num("frameRate", float), width=num("imWidth", int),
+    name = check_name(sec["name"].strip(), path, lineof("name"))
+    return SeqInfo(name=name, fps=num("frameRate", float), width=num("imWidth", int),
                    height=num("imHeight", int), length=num("seqLength", int),
                    im_dir=sec.get("imDir", "img1").strip(), im_ext=sec.get("imExt", ".jpg").strip())
 
@@ -97,6 +99,37 @@ def _find_video(folder: Path) -> Path | None:
 
 def _list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+
+
+def frame_numbers(images: list[Path]) -> dict[int, Path] | None:
+    """Frame number -> image, from the file names (``000001.jpg`` is frame 1; a folder numbered
+    from 0 is shifted to start at 1). None when the names are not all numbers: then the sorted
+    order gives the frames."""
+    nums = []
+    for p in images:
+        stem = p.stem
+        if not stem.isdigit():
+            return None
+        nums.append(int(stem))
+    if not nums or len(set(nums)) != len(nums):
+        return None
+    shift = 1 if min(nums) == 0 else 0
+    return {n + shift: p for n, p in zip(nums, images)}
+
+
+def _truncated_jpeg(path: Path) -> bool:
+    """A JPEG without its end-of-image marker (cut short); libjpeg decodes it with grey at the bottom."""
+    if path.suffix.lower() not in (".jpg", ".jpeg"):
+        return False
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - 64))
+            tail = f.read().rstrip(b"\x00\r\n ")
+    except OSError:
+        return False
+    return not tail.endswith(b"\xff\xd9")
 
 
 def probe_video(path: str | Path) -> tuple[float, int, int, int]:
@@ -153,6 +186,7 @@ class Sequence:
         self.root = root
         self.video = video
         self._images = images
+        self._by_frame = None if not images else frame_numbers(images)
         self.det_path = det_path
         self.gt_path = gt_path
 
@@ -229,22 +263,46 @@ class Sequence:
             return None
         return motio.read_gt(self.gt_path, self.info.length)
 
+    def _missing_image(self, frame: int) -> InputError:
+        folder = self._images[0].parent
+        return InputError(folder, f"no image for frame {frame} of sequence {self.name} "
+                                  f"(images are matched to frames by their numbered names)")
+
     def image_path(self, frame: int) -> Path:
         if not self._images:
             raise InputError(self.root, "sequence has no image files")
+        if self._by_frame is not None:
+            if frame not in self._by_frame:
+                raise self._missing_image(frame)
+            return self._by_frame[frame]
         if not 1 <= frame <= len(self._images):
             raise InputError(self.root, f"frame {frame} is outside the {len(self._images)} images")
         return self._images[frame - 1]
+
+    def _image_frames(self, start: int) -> Iterator[tuple[int, Path]]:
+        """(frame, image) from ``start`` to the last image within the sequence's length; a gap before
+        that last image is an error naming the first missing frame."""
+        if self._by_frame is None:
+            yield from enumerate(self._images[start - 1:self.info.length], start=start)
+            return
+        last = min(max(self._by_frame), self.info.length)
+        for f in range(start, last + 1):
+            p = self._by_frame.get(f)
+            if p is None:
+                raise self._missing_image(f)
+            yield f, p
 
     def frames(self, start: int = 1) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(frame_number, BGR image)`` from the images or the video."""
         import cv2
 
         if self._images:
-            for i, p in enumerate(self._images[start - 1:], start=start):
+            for i, p in self._image_frames(start):
                 img = cv2.imread(str(p))
                 if img is None:
                     raise InputError(p, "cannot read image")
+                if _truncated_jpeg(p):
+                    warnings.warn(f"{p}: truncated JPEG (no end-of-image marker); using what decodes", stacklevel=2)
                 yield i, img
         elif self.video is not None:
             for f, img in iter_video(self.video, start):
@@ -258,12 +316,17 @@ class Sequence:
         """The first ``n_frames`` frames only (detections and GT cut to match)."""
         n = max(1, min(int(n_frames), self.info.length))
         s = Sequence(replace(self.info, length=n), self.root, video=self.video,
-                     images=None if self._images is None else self._images[:n], det_path=self.det_path,
+                     images=None if self._images is None else self._truncated_images(n), det_path=self.det_path,
                      gt_path=self.gt_path)
         s.__dict__["detections"] = self.detections[self.detections.frame <= n].reset_index(drop=True)
         if self.gt is not None:
             s.__dict__["gt"] = self.gt[self.gt.frame <= n].reset_index(drop=True)
         return s
+
+    def _truncated_images(self, n: int) -> list[Path]:
+        if self._by_frame is None:
+            return self._images[:n]
+        return [p for f, p in sorted(self._by_frame.items()) if f <= n]
 
     def with_detections(self, det_path: str | Path) -> "Sequence":
         s = Sequence(self.info, self.root, video=self.video, images=self._images, det_path=Path(det_path),

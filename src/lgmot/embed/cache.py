@@ -65,8 +65,10 @@ def cache_key(sequence: Sequence, dets: pd.DataFrame, encoder: Encoder) -> str:
 
 
 def cache_path(cache_dir: str | Path, sequence: Sequence, encoder: Encoder) -> Path:
+    from ..errors import check_name
+
     safe = lambda s: re.sub(r"[^A-Za-z0-9._-]+", "_", s)  # noqa: E731
-    return Path(cache_dir) / f"{safe(sequence.name)}.{safe(encoder.name)}.npz"
+    return Path(cache_dir) / f"{safe(check_name(sequence.name))}.{safe(encoder.name)}.npz"
 
 
 def load_cached(path: Path, key: str, n: int, dim: int) -> np.ndarray | None:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..data import Sequence, write_gt, write_results
 from ..data.motio import atomic_write_text
-from ..errors import InputError
+from ..errors import InputError, check_name
 from .trackeval_run import evaluate
 
 
@@ -18,6 +18,7 @@ def evaluate_sequences(sequences: list[Sequence], results: dict[str, pd.DataFram
     with tempfile.TemporaryDirectory(prefix="lgmot_evalseq_") as tmp:
         t = Path(tmp)
         for seq in sequences:
+            check_name(seq.name, seq.root)
             if seq.gt is None:
                 raise InputError(seq.root, f"sequence {seq.name} has no ground truth to evaluate against")
             # the in-memory GT, so a truncated sequence is scored on its own frames

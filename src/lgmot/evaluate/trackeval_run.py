@@ -24,7 +24,7 @@ from ..data import motio
 from ..data.layouts import read_seqmap, write_seqmap
 from ..data.schema import TRACK_COLUMNS, empty
 from ..data.sequence import read_seqinfo
-from ..errors import InputError
+from ..errors import InputError, check_name
 
 TRACKER = "lgmot"
 HOTA_ARRAY = ["HOTA", "DetA", "AssA", "DetRe", "DetPr", "AssRe", "AssPr", "LocA", "OWTA"]
@@ -63,7 +63,7 @@ def find_gt(gt_root: str | Path, gt_file: str = "gt.txt") -> dict[str, GTSeq]:
     def name_of(d: Path) -> str:
         # the name lgmot track writes results under: seqinfo.ini's name, else the folder's
         ini = d / "seqinfo.ini"
-        return read_seqinfo(ini).name if ini.is_file() else d.name
+        return read_seqinfo(ini).name if ini.is_file() else check_name(d.name, d, what="sequence folder name")
 
     own = gt_of(root) if (root / "gt").is_dir() else None
     if own is not None:

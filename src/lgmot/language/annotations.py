@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..data.motio import atomic_write_text
-from ..errors import InputError
+from ..errors import InputError, check_name, read_user_text
 
 FORMAT = "lgmot-language/1"
 FILENAME = "language.json"
@@ -101,6 +101,7 @@ class SequenceAnnotations:
         seq = obj.get("sequence")
         if not isinstance(seq, str) or not seq:
             raise InputError(p, "'sequence' must be a non-empty string")
+        check_name(seq, p, what="'sequence'")
         if "scene" not in obj:
             raise InputError(p, "missing 'scene'")
         scene = _description(obj["scene"], "scene", p)
@@ -137,14 +138,13 @@ class SequenceAnnotations:
         path = Path(path)
         if path.is_dir():
             path = path / FILENAME
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise InputError(path, f"cannot read language annotations ({e.strerror})") from None
+        text = read_user_text(path, "language annotations")
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as e:
             raise InputError(path, f"not valid JSON ({e.msg})", e.lineno) from None
+        except RecursionError:
+            raise InputError(path, "not valid JSON (nested too deeply)") from None
         return cls.from_json(obj, path)
 
 

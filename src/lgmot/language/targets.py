@@ -26,7 +26,9 @@ def asset_dir() -> Path:
 
 def shipped_annotation_path(name: str) -> Path | None:
     """The shipped ``<name>.json``, or None."""
-    p = asset_dir() / f"{name}.json"
+    from ..errors import named_path
+
+    p = named_path(asset_dir(), name, ".json")
     return p if p.is_file() else None
 
 

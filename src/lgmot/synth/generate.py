@@ -82,7 +82,9 @@ def write_sequence(seq: SynthSequence, out_dir: str | Path, overwrite: bool = Fa
                    progress: Callable[[int], None] | None = None, workers: int = 2) -> Path:
     """Write ``out_dir/<name>/`` as a MOT sequence folder; the folder appears whole or not at all."""
     out_dir = Path(out_dir)
-    dest = out_dir / seq.cfg.name
+    from ..errors import named_path
+
+    dest = named_path(out_dir, seq.cfg.name)
     if dest.exists() and not overwrite:
         raise FileExistsError(f"{dest} exists (pass overwrite=True to replace it)")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import pandas as pd
 from ..config import Config
 from ..data import Sequence, load_sequence, write_results
 from ..data.sequence import IMAGE_EXTS, VIDEO_EXTS
-from ..errors import InputError
+from ..errors import InputError, named_path
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "assets" / "models" / "lgmot_mot15.safetensors"
 
@@ -110,4 +110,4 @@ def track_sequence(tracker, inputs: SequenceInputs) -> pd.DataFrame:
 
 
 def write_sequence_results(out_dir: str | Path, seq: Sequence, tracks: pd.DataFrame) -> Path:
-    return write_results(Path(out_dir) / f"{seq.name}.txt", tracks)
+    return write_results(named_path(out_dir, seq.name, ".txt"), tracks)
