@@ -6,6 +6,9 @@ A preset is a function returning a :class:`Config`; ``PRESETS`` maps names to th
 from __future__ import annotations
 
 import dataclasses
+import math
+import types
+import typing
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -71,6 +74,15 @@ class TrackerConfig:
             raise ValueError("frames_per_level must increase")
         if self.rounding not in ("exact", "greedy"):
             raise ValueError("rounding is 'exact' or 'greedy'")
+        from .graph.edges import parse_pruning
+
+        for p in self.pruning:
+            try:
+                parse_pruning(p)
+            except ValueError as e:
+                raise ValueError(f"tracker.pruning: {e}") from None
+        if self.frames_per_graph < 1 or self.top_k_nns < 1:
+            raise ValueError("tracker.frames_per_graph and tracker.top_k_nns must be >= 1")
         if not 0.0 <= self.min_track_objectness <= 1.0:
             raise ValueError("tracker.min_track_objectness is a probability: 0 (off) to 1")
         if self.interpolate_max_gap_s is not None and not self.interpolate_max_gap_s >= 0:
@@ -198,7 +210,17 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str | Path | None = None) -> "Config":
-        base = preset(d.get("base", d.get("name", "lgmot"))) if d.get("base", d.get("name")) in PRESETS else Config()
+        """Build a config from a YAML/JSON mapping: every value is checked against its field's type
+        (and range, :data:`FIELD_RANGES`); any problem is one :class:`InputError` naming the key."""
+        if not isinstance(d, dict):
+            raise InputError(source, "config must be a mapping")
+        base_name = d.get("base", d.get("name", "lgmot"))
+        if not isinstance(base_name, str):
+            raise InputError(source, f"'{'base' if 'base' in d else 'name'}' must be a string, found {base_name!r}")
+        unknown = sorted(str(k) for k in d if k not in {f.name for f in fields(cls)} | {"base"})
+        if unknown:
+            raise InputError(source, f"unknown top-level key '{unknown[0]}'")
+        base = preset(base_name) if base_name in PRESETS else Config()
         parts = {}
         for f in fields(cls):
             if f.name == "name":
@@ -207,12 +229,13 @@ class Config:
             given = d.get(f.name) or {}
             if not isinstance(given, dict):
                 raise InputError(source, f"section '{f.name}' must be a mapping")
-            known = {x.name: x for x in fields(sub)}
+            hints = typing.get_type_hints(type(sub))
+            known = {x.name for x in fields(sub)}
             kw = {}
             for k, v in given.items():
                 if k not in known:
                     raise InputError(source, f"unknown key '{f.name}.{k}'")
-                kw[k] = tuple(v) if isinstance(v, list) else v
+                kw[k] = check_field(f"{f.name}.{k}", v, hints[k], source)
             parts[f.name] = replace(sub, **kw)
         cfg = cls(name=str(d.get("name", base.name)), **parts)
         try:
@@ -224,17 +247,132 @@ class Config:
 
     @classmethod
     def load(cls, path: str | Path) -> "Config":
+        from .errors import read_user_text
+
         path = Path(path)
+        text = read_user_text(path, "config")
         try:
-            d = yaml.safe_load(path.read_text()) or {}
-        except OSError as e:
-            raise InputError(path, f"cannot read config ({e.strerror})") from None
+            d = yaml.safe_load(text) or {}
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             raise InputError(path, "invalid YAML", mark.line + 1 if mark else None) from None
+        except (ValueError, TypeError, OverflowError, RecursionError) as e:  # e.g. a date like 2024-13-45
+            raise InputError(path, f"invalid YAML value ({type(e).__name__})") from None
         if not isinstance(d, dict):
             raise InputError(path, "config must be a YAML mapping")
         return cls.from_dict(d, path)
+
+
+# --- field checks ---------------------------------------------------------------------------------
+#: Ranges of numeric fields by name (a tuple field's entries each); ``(low, high, low_open)``, None for
+#: no bound. Fields not listed: ints must be >= 0, floats finite. New fields are type-checked from
+#: their annotations without being listed here.
+FIELD_RANGES: dict[str, tuple[float | None, float | None, bool]] = {
+    "tracker.frames_per_graph": (1, None, False), "tracker.frames_per_level": (1, None, False),
+    "tracker.top_k_nns": (1, None, False), "tracker.motion_max_length": (1, None, False),
+    "tracker.motion_pred_length": (1, None, False), "tracker.graph_overlap": (0.0, 1.0, False),
+    "tracker.node_id_min_ratio": (0.0, 1.0, False), "tracker.min_track_objectness": (0.0, 1.0, False),
+    "tracker.interpolate_max_gap_s": (0.0, None, False), "tracker.min_track_len": (0, None, False),
+    "model.node_in_dim": (1, None, False), "model.node_enc_dims": (1, None, False),
+    "model.edge_enc_dims": (1, None, False), "model.edge_update_dims": (1, None, False),
+    "model.node_msg_dims": (1, None, False), "model.classifier_dims": (1, None, False),
+    "model.num_steps": (1, None, False), "model.num_class_steps": (1, None, False), "model.depth": (1, None, False),
+    "train.epochs": (1, None, False), "train.batch_size": (1, None, False), "train.lr": (0.0, None, True),
+    "train.weight_decay": (0.0, None, False), "train.focal_gamma": (0.0, None, False),
+    "train.class_balance": (0.0, None, False), "train.train_frame_overlap": (0, None, False),
+    "train.depth_pretrain_iteration": (1, None, False), "train.gt_assign_min_iou": (0.0, 1.0, False),
+    "train.frame_rate_augmentation": (0.0, None, False), "train.isg_weight": (0.0, None, False),
+    "train.spg_weight": (0.0, None, False), "train.eval_every": (1, None, False),
+    "train.node_loss_weight": (0.0, None, False),
+}
+#: string fields with a fixed set of values (tuple fields: each entry)
+FIELD_CHOICES: dict[str, tuple[str, ...]] = {
+    "tracker.edge_sim": ("l2", "cos"), "tracker.rounding": ("exact", "greedy"),
+    "train.lr_schedule": ("constant", "cosine"), "train.language_mode": ("fixed", "faithful"),
+}
+
+
+def _type_name(tp) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def check_field(key: str, value: Any, tp, source: str | Path | None = None) -> Any:
+    """``value`` converted to field type ``tp`` (a YAML list becomes a tuple), or an InputError
+    naming ``key``. Handles bool, int, float, str, ``X | None`` and ``tuple[X, ...]``."""
+
+    def bad(what: str):
+        return InputError(source, f"{key} {what}, found {value!r}")
+
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return check_field(key, value, rest[0], source)
+        for a in rest:
+            try:
+                return check_field(key, value, a, source)
+            except InputError:
+                continue
+        raise bad(f"must be one of {', '.join(_type_name(a) for a in args)}")
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise bad("must be a list")
+        item = args[0] if args else Any
+        if len(args) == 2 and args[1] is Ellipsis or len(args) == 1:
+            out = tuple(check_field(f"{key}[{i}]", v, item, source) for i, v in enumerate(value))
+            if not out and key in FIELD_RANGES:
+                raise bad("must not be empty")
+            return _check_range(key, out, source)
+        if len(value) != len(args):
+            raise bad(f"must be a list of {len(args)} values")
+        return tuple(check_field(f"{key}[{i}]", v, a, source) for i, (v, a) in enumerate(zip(value, args)))
+    if tp is Any:
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise bad("must be true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and math.isfinite(value) and value == int(value):
+                value = int(value)
+            else:
+                raise bad("must be an integer")
+        return _check_range(key, value, source)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad("must be a number")
+        if not math.isfinite(value):
+            raise bad("must be finite")
+        return _check_range(key, float(value), source)
+    if tp is str:
+        if not isinstance(value, str):
+            raise bad("must be a string")
+        return _check_range(key, value, source)
+    if isinstance(tp, type) and not isinstance(value, tp):
+        raise bad(f"must be a {_type_name(tp)}")
+    return value
+
+
+def _check_range(key: str, value: Any, source) -> Any:
+    base = key.split("[", 1)[0]
+    values = value if isinstance(value, tuple) else (value,)
+    for v in values:
+        if isinstance(v, str):
+            choices = FIELD_CHOICES.get(base)
+            if choices is not None and v not in choices:
+                raise InputError(source, f"{key} must be one of {', '.join(choices)}, found {v!r}")
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        low, high, low_open = FIELD_RANGES.get(base, (0 if isinstance(v, int) else None, None, False))
+        if low is not None and (v <= low if low_open else v < low):
+            raise InputError(source, f"{key} must be {'>' if low_open else '>='} {low:g}, found {v!r}")
+        if high is not None and v > high:
+            raise InputError(source, f"{key} must be <= {high:g}, found {v!r}")
+    return value
 
 
 def lgmot_preset() -> Config:

@@ -46,7 +46,7 @@ def check_name(name: str, path: str | Path | None = None, line: int | None = Non
     elif any(ord(c) < 32 or ord(c) == 127 for c in name):
         bad = "contains a control character"
     if bad is not None:
-        raise InputError(path, f"{what} {name!r} {bad}; it must be a plain file name", line)
+        raise InputError(path, f"not a {what}: {name!r} {bad} (a name must be a plain file name)", line)
     return name
 
 

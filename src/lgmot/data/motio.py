@@ -45,8 +45,13 @@ def _parse_id(field: str) -> int | None:
     return int(v)
 
 
-def _parse_table(path: Path, min_cols: int = 6, seq_length: int | None = None
-                 ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+def _parse_table(path: Path, min_cols: int = 6, seq_length: int | None = None) -> tuple[np.ndarray, int, np.ndarray]:
+    """``(rows x ncols float array, ncols, 1-based line number of each row)``: :func:`_parse_table_ids` without ids."""
+    return _parse_table_ids(path, min_cols, seq_length)[:3]
+
+
+def _parse_table_ids(path: Path, min_cols: int = 6, seq_length: int | None = None
+                     ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
     """Parse a MOT text file into ``(rows x ncols float array, ncols, 1-based line number of each row,
     exact int64 id of each row)``.
 
@@ -135,7 +140,7 @@ def _parse_fast(text: str, min_cols: int, seq_length: int | None
 
 
 def _parse_rows(path: Path, min_cols: int = 6, seq_length: int | None = None) -> tuple[np.ndarray, int]:
-    arr, ncols, _, _ = _parse_table(path, min_cols, seq_length)
+    arr, ncols, _ = _parse_table(path, min_cols, seq_length)
     return arr, ncols
 
 
@@ -156,13 +161,15 @@ def _check_unique_ids(path: Path, arr: np.ndarray, linenos: np.ndarray, ids: np.
 def _check_finite_scores(path: Path, score: np.ndarray, linenos: np.ndarray, what: str) -> None:
     bad = np.flatnonzero(~np.isfinite(score))
     if len(bad):
-        raise InputError(path, f"{what} must be a finite number, found {score[bad[0]]}", int(linenos[bad[0]]))
+        v = score[bad[0]]
+        raise InputError(path, f"{what} is NaN" if np.isnan(v) else f"{what} is infinite ({v}); it must be finite",
+                         int(linenos[bad[0]]))
 
 
 def read_detections(path: str | Path, seq_length: int | None = None, min_score: float | None = None) -> pd.DataFrame:
     """Read a ``det.txt``. An empty file is legal and gives an empty table."""
     path = Path(path)
-    arr, ncols, linenos, _ = _parse_table(path, 6, seq_length)
+    arr, ncols, linenos, _ = _parse_table_ids(path, 6, seq_length)
     if ncols == 0:
         return empty(DET_COLUMNS)
     score = arr[:, 6] if ncols >= 7 else np.ones(len(arr))
@@ -184,7 +191,7 @@ def read_gt(path: str | Path, seq_length: int | None = None, unique_ids: bool = 
     (8 columns: consider and class). ``unique_ids`` rejects an id repeated within a frame.
     """
     path = Path(path)
-    arr, ncols, linenos, ids = _parse_table(path, 6, seq_length)
+    arr, ncols, linenos, ids = _parse_table_ids(path, 6, seq_length)
     if ncols == 0:
         return empty(GT_COLUMNS)
     if unique_ids:
@@ -204,7 +211,7 @@ def read_gt(path: str | Path, seq_length: int | None = None, unique_ids: bool = 
 def read_results(path: str | Path, seq_length: int | None = None, unique_ids: bool = False) -> pd.DataFrame:
     """Read a tracker result file into TRACK_COLUMNS. ``unique_ids`` rejects an id repeated within a frame."""
     path = Path(path)
-    arr, ncols, linenos, ids = _parse_table(path, 6, seq_length)
+    arr, ncols, linenos, ids = _parse_table_ids(path, 6, seq_length)
     if ncols == 0:
         return empty(TRACK_COLUMNS)
     if unique_ids:

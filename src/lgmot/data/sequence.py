@@ -271,11 +271,11 @@ class Sequence:
     def image_path(self, frame: int) -> Path:
         if not self._images:
             raise InputError(self.root, "sequence has no image files")
-        if self._by_frame is not None:
+        if self._by_frame is not None and 1 <= frame <= max(self._by_frame):
             if frame not in self._by_frame:
                 raise self._missing_image(frame)
             return self._by_frame[frame]
-        if not 1 <= frame <= len(self._images):
+        if not 1 <= frame <= len(self._images) or self._by_frame is not None:
             raise InputError(self.root, f"frame {frame} is outside the {len(self._images)} images")
         return self._images[frame - 1]
 

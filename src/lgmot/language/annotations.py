@@ -101,7 +101,7 @@ class SequenceAnnotations:
         seq = obj.get("sequence")
         if not isinstance(seq, str) or not seq:
             raise InputError(p, "'sequence' must be a non-empty string")
-        check_name(seq, p, what="'sequence'")
+        check_name(seq, p, what="sequence name ('sequence')")
         if "scene" not in obj:
             raise InputError(p, "missing 'scene'")
         scene = _description(obj["scene"], "scene", p)
