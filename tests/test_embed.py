@@ -247,7 +247,7 @@ def test_fastreid_bad_files(tmp_path):
         p = tmp_path / name
         p.write_bytes(b"garbage")
         with pytest.raises(InputError, match=msg):
-            FastReIDEncoder(p)
+            FastReIDEncoder(p, trust_code=True)
 
 
 class _TinyReID(torch.nn.Module):
@@ -273,7 +273,7 @@ def _torch_export(path: Path) -> None:
 def test_fastreid_exports(tmp_path, name, save):
     p = tmp_path / name
     save(p)
-    enc = FastReIDEncoder(p, crop_size=(16, 8), normalize=False)
+    enc = FastReIDEncoder(p, crop_size=(16, 8), normalize=False, trust_code=True)
     assert enc.dim == 6 and enc.name.startswith("fastreid-tiny-16x8")
     bgr = np.zeros((32, 16, 3), np.uint8)
     bgr[..., 0], bgr[..., 2] = 255, 51  # blue, red

@@ -4,8 +4,8 @@ None of these weights ship in any wheel; each class fails with a one-line :class
 naming the missing weights file or the package to install.
 
 - :class:`TorchreidEncoder`: torchreid models (OSNet ...) from a torchreid model-zoo ``.pth``.
-- :class:`FastReIDEncoder`: a fast-reid model exported to TorchScript (``.pt``/``.ts``), torch.export
-  (``.pt2``) or ONNX.
+- :class:`FastReIDEncoder`: a fast-reid model exported to ONNX; TorchScript (``.pt``/``.ts``) and
+  torch.export (``.pt2``) archives only with ``trust_code=True`` (loading them runs code from the file).
 - :class:`OpenClipEncoder`: the image tower of an open_clip model from a local checkpoint.
 """
 from __future__ import annotations
@@ -63,8 +63,13 @@ class TorchreidEncoder(TorchImageEncoder):
 
 
 class FastReIDEncoder(TorchImageEncoder):
-    """A fast-reid export: TorchScript (``.pt``, ``.ts``), torch.export (``.pt2``, with a dynamic
-    batch dimension) or ONNX (``.onnx``).
+    """A fast-reid export: ONNX (``.onnx``); with ``trust_code=True`` also TorchScript (``.pt``,
+    ``.ts``) or torch.export (``.pt2``, with a dynamic batch dimension).
+
+    ``trust_code``: TorchScript and torch.export archives are programs, not data. Loading one runs
+    the code it holds (``torch.export.load`` also unpickles with ``weights_only=False``), so a crafted
+    file can do anything your user can. Pass ``trust_code=True`` only for files you made or trust;
+    by default they are refused and nothing in them is read.
 
     fast-reid's exported graphs normalise inside, so by default the input is the RGB crop with
     0..255 values (as fast-reid's ``tools/deploy`` scripts feed it); set ``mean``/``std``/``scale``
@@ -74,7 +79,7 @@ class FastReIDEncoder(TorchImageEncoder):
     def __init__(self, weights: str | Path | None, crop_size: tuple[int, int] = (256, 128),
                  batch_size: int = 32, normalize: bool = True, num_threads: int | None = None,
                  mean: tuple[float, float, float] = (0.0, 0.0, 0.0),
-                 std: tuple[float, float, float] = (1.0, 1.0, 1.0), scale: float = 1.0):
+                 std: tuple[float, float, float] = (1.0, 1.0, 1.0), scale: float = 1.0, trust_code: bool = False):
         super().__init__(crop_size, batch_size, normalize, num_threads)
         self.mean, self.std, self.scale = tuple(mean), tuple(std), float(scale)
         hint = "export a fast-reid model with its tools/deploy scripts (TorchScript or ONNX)"
@@ -83,6 +88,9 @@ class FastReIDEncoder(TorchImageEncoder):
         self._onnx = None
         if suffix == ".onnx":
             self._onnx = self._open_onnx(self.weights_path)
+        elif (suffix == ".pt2" or suffix in TORCHSCRIPT_EXTS) and not trust_code:
+            raise InputError(self.weights_path, "TorchScript and torch.export archives run code when loaded; export "
+                                                "to ONNX, or pass trust_code=True if you trust this file")
         elif suffix == ".pt2":
             import torch
 
@@ -112,7 +120,10 @@ class FastReIDEncoder(TorchImageEncoder):
         try:
             import onnxruntime as ort
 
-            sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            try:
+                sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            except Exception as e:  # onnxruntime's own error types
+                raise InputError(path, f"not a readable ONNX model ({type(e).__name__})") from None
             return ("ort", sess, sess.get_inputs()[0].name)
         except ImportError:
             import cv2
