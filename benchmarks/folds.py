@@ -56,6 +56,6 @@ def train_or_reuse(cfg, sequences: Callable[[], list], run: Path, label: str) ->
         print(f"{label}: reusing {path}", flush=True)
         return path, True
     t0 = time.perf_counter()
-    res = train(cfg, sequences(), run, progress=False)
+    res = train(cfg, sequences(), run, progress=False, overwrite=True)
     print(f"{label}: {res.iterations} iterations, {time.perf_counter() - t0:.0f} s", flush=True)
     return path, False

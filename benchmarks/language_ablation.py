@@ -95,7 +95,7 @@ def run_one(setting: str, variant: str, seed: int, data: Path, out: Path, epochs
                  for p in paths[d]] for d in ("in", "cross")}
     run = out / setting / variant / f"seed{seed}"
     t0 = time.perf_counter()
-    train(cfg, train_seqs, run, progress=False)
+    train(cfg, train_seqs, run, progress=False, overwrite=True)
     t_train = time.perf_counter() - t0
     m = evaluate_model(run, tests, cache)
     print(setting, variant, seed, {d: (round(v["HOTA"], 1), round(v["IDF1"], 1)) for d, v in m.items()},

@@ -54,7 +54,7 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
     else:
         seqs = prepare_train_sequences(mot15_paths(data, train_names), cfg, "public", cache)
         t0 = time.perf_counter()
-        res = train(cfg, seqs, run, progress=False)
+        res = train(cfg, seqs, run, progress=False, overwrite=True)
         log(f"fold {k + 1}: trained on {len(train_names)} sequences, {res.iterations} iterations, "
             f"{time.perf_counter() - t0:.0f}s")
         model, mcfg = load_model(path)

@@ -113,9 +113,9 @@ def test_ids_out_of_int64_or_not_integral(tmp_path, bad, needle):
 
     p = tmp_path / "gt.txt"
     p.write_text(f"1,1,1,1,5,5,1,1,1\n2,{bad},1,1,5,5,1,1,1\n")
-    with pytest.raises(InputError, match=f"gt.txt:2: {needle}"):
+    with pytest.raises(InputError, match=f"gt.txt:2: .*{needle}"):
         motio.read_gt(p)
-    with pytest.raises(InputError, match=f"gt.txt:2: {needle}"):
+    with pytest.raises(InputError, match=f"gt.txt:2: .*{needle}"):
         motio.read_results(p)
     p.write_text(f"1,{2 ** 63 - 1},1,1,5,5,1,1,1\n2,{-(2 ** 63)},1,1,5,5,1,1,1\n")  # the int64 extremes are fine
     assert motio.read_gt(p).id.tolist() == [2 ** 63 - 1, -(2 ** 63)]
@@ -263,9 +263,13 @@ def test_missing_image_is_reported_at_its_frame(tmp_path):
 def test_truncated_jpeg_warning_names_the_file(tmp_path):
     from lgmot.data import load_sequence
 
+    import cv2
+
     root = _images_seq(tmp_path, range(1, 13), 12)
     p = root / "img1" / "000004.jpg"
-    p.write_bytes(p.read_bytes()[:-200])
+    noise = np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    data = cv2.imencode(".jpg", noise)[1].tobytes()
+    p.write_bytes(data[: len(data) * 2 // 3])  # cut short: libjpeg still decodes the top of it
     seq = load_sequence(root)
     with pytest.warns(UserWarning, match="000004.jpg: truncated JPEG"):
         frames = [f for f, _ in seq.frames()]

@@ -15,6 +15,45 @@ def fail(msg: str) -> None:
     raise typer.Exit(2)
 
 
+def message(e: BaseException) -> str:
+    """An exception's message as written (``str(KeyError)`` adds quotes; never strip them from others)."""
+    if isinstance(e, KeyError) and len(e.args) == 1 and isinstance(e.args[0], str):
+        return e.args[0]
+    return str(e)
+
+
+def prepare_out_dir(out) -> None:
+    """Create the output folder ``out`` (or fail with one line: a file in the way, no permission),
+    and remove temporary files that a killed lgmot run left there."""
+    import os
+    from pathlib import Path
+
+    from ..data.motio import remove_stale_temps
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "--out is an existing file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(e.filename or out, f"cannot create the --out folder ({e.strerror})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise InputError(out, "cannot write into the --out folder (permission denied)")
+    remove_stale_temps(out)
+
+
+def terminate_like_interrupt() -> None:
+    """SIGTERM ends the command as Ctrl-C does (KeyboardInterrupt), so worker pools are shut down."""
+    import signal
+    import threading
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
 def run_guarded(fn, *a, **kw):
     try:
         return fn(*a, **kw)

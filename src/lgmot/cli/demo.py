@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from . import app, fail
+from . import app, fail, message, prepare_out_dir, terminate_like_interrupt
 from ..errors import InputError, named_path
 
 DEMO_SEQ = "pets09_s2l1"
@@ -46,7 +46,9 @@ def demo(
     from ..data import load_sequence
     from ..viz import write_video
 
+    terminate_like_interrupt()
     try:
+        prepare_out_dir(out)
         t_all = time.perf_counter()
         seq = load_sequence(find_demo_data(data))
         if frames is not None:
@@ -71,4 +73,6 @@ def demo(
         typer.echo(f"detect+embed {t_prep:.1f}s, tracking {t_track:.1f}s, total {time.perf_counter() - t_all:.1f}s")
         typer.echo(f"results: {res}\nvideo:   {video}\nmetrics: {out / 'metrics.csv'}")
     except (InputError, ValueError) as e:
-        fail(str(e))
+        fail(message(e))
+    except OSError as e:
+        fail(f"{e.filename or out}: {e.strerror or e}")

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from . import app, fail
+from . import app, fail, message, prepare_out_dir, terminate_like_interrupt
 from ..errors import InputError, named_path
 
 
@@ -38,7 +38,9 @@ def track(
     from ..config import load_config
     from ..track.run import load_tracker, resolve_sources
 
+    terminate_like_interrupt()
     try:
+        prepare_out_dir(out)
         cfg = load_config(config) if config else None
         tracker, cfg = load_tracker(cfg, model, oracle)
         if interpolate is not None:
@@ -58,7 +60,9 @@ def track(
         for seq in seqs:
             typer.echo(_track_one(job, seq, tracker, progress=not quiet))
     except (InputError, KeyError, ValueError) as e:
-        fail(str(e).strip("'\""))
+        fail(message(e))
+    except OSError as e:
+        fail(f"{e.filename or out}: {e.strerror or e}")
 
 
 @dataclass(frozen=True)
@@ -103,9 +107,15 @@ def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
 _WORKER_TRACKER = None
 
 
-def _worker_init(job: _Job, threads: int) -> None:
+def _worker_init(job: _Job, threads: int, parent_pid: int) -> None:
     """Each worker process loads the tracker once."""
     global _WORKER_TRACKER
+    import signal
+
+    from ..workers import die_with_parent
+
+    die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
     import torch
 
     from ..track.run import load_tracker
@@ -121,7 +131,9 @@ def _worker_run(job: _Job, seq) -> tuple[bool, str]:
     try:
         return True, _track_one(job, seq, _WORKER_TRACKER, progress=False)
     except (InputError, KeyError, ValueError) as e:
-        return False, str(e).strip("'\"")
+        return False, message(e)
+    except OSError as e:
+        return False, f"{e.filename or job.out}: {e.strerror or e}"
 
 
 def _track_parallel(job: _Job, seqs: list, workers: int, quiet: bool) -> list[str]:
@@ -131,7 +143,7 @@ def _track_parallel(job: _Job, seqs: list, workers: int, quiet: bool) -> list[st
     partial file. Returns the error messages of the sequences that failed."""
     import multiprocessing as mp
     import os
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import ProcessPoolExecutor
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -141,20 +153,33 @@ def _track_parallel(job: _Job, seqs: list, workers: int, quiet: bool) -> list[st
     console = Console(stderr=True, quiet=quiet)
     columns = (TextColumn("tracking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.description}"))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                             initializer=_worker_init, initargs=(job, threads)) as pool, \
-            Progress(*columns, console=console, transient=True, disable=quiet) as bar:
-        task = bar.add_task("", total=len(seqs))
-        futures = {pool.submit(_worker_run, job, seq): seq for seq in seqs}
-        for fut in as_completed(futures):
-            seq = futures[fut]
-            try:
-                ok, msg = fut.result()
-            except Exception as e:  # a worker died (e.g. out of memory)
-                ok, msg = False, f"{seq.name}: worker failed ({type(e).__name__}: {e})"
-            if ok:
-                typer.echo(msg)
-            else:
-                errors.append(msg)
-            bar.update(task, advance=1, description=seq.name)
+    from ..workers import kill_workers
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=_worker_init, initargs=(job, threads, os.getpid()))
+    try:
+        with Progress(*columns, console=console, transient=True, disable=quiet) as bar:
+            _collect(pool, job, seqs, bar, errors)
+    except BaseException:  # Ctrl-C, SIGTERM: no worker may go on writing result files
+        kill_workers(pool)
+        raise
+    pool.shutdown(wait=True)
     return errors
+
+
+def _collect(pool, job: _Job, seqs: list, bar, errors: list[str]) -> None:
+    from concurrent.futures import as_completed
+
+    task = bar.add_task("", total=len(seqs))
+    futures = {pool.submit(_worker_run, job, seq): seq for seq in seqs}
+    for fut in as_completed(futures):
+        seq = futures[fut]
+        try:
+            ok, msg = fut.result()
+        except Exception as e:  # a worker died (e.g. out of memory)
+            ok, msg = False, f"{seq.name}: worker failed ({type(e).__name__}: {e})"
+        if ok:
+            typer.echo(msg)
+        else:
+            errors.append(msg)
+        bar.update(task, advance=1, description=seq.name)

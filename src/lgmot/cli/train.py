@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from . import app, fail
+from . import app, fail, message, prepare_out_dir, terminate_like_interrupt
 from ..errors import InputError
 
 
@@ -22,6 +23,8 @@ def train(
     detections: str = typer.Option("public", help="public | gt | a det FILE name inside each sequence."),
     epochs: Optional[int] = typer.Option(None, help="Override train.epochs."),
     resume: bool = typer.Option(False, help="Continue from <out>/last.safetensors exactly where it stopped."),
+    overwrite: bool = typer.Option(False, help="Start afresh in an --out folder that holds an earlier run "
+                                               "(its metrics.csv and val.csv are replaced)."),
     appearance: bool = typer.Option(True, help="Use appearance embeddings where frames exist."),
     text_encoder: Optional[str] = typer.Option(None, help="Text encoder for language losses (minilm | clip). Default: the config's."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
@@ -33,10 +36,16 @@ def train(
     from ..train.prepare import make_validator, prepare_train_sequence
     from ..track.run import prepare_inputs, resolve_sources
 
+    terminate_like_interrupt()
     try:
+        prepare_out_dir(out)
         cfg = load_config(config)
         if epochs is not None:
             cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
+        if os.environ.get("RANK", "0") == "0":  # before any preparation, and before config.yaml is replaced
+            from ..train.loop import check_run_dir
+
+            check_run_dir(out, cfg, resume, overwrite)
         dist = DistContext.from_env()
         enc = None
         if cfg.train.isg_weight > 0 or cfg.train.spg_weight > 0:
@@ -56,8 +65,10 @@ def train(
             validate = make_validator(cfg, vin, vseqs)
         out.mkdir(parents=True, exist_ok=True)
         cfg.save(out / "config.yaml")
-        res = run_train(cfg, tseqs, out, validate=validate, resume=resume, progress=not quiet,
+        res = run_train(cfg, tseqs, out, validate=validate, resume=resume, overwrite=overwrite, progress=not quiet,
                         log=typer.echo, distributed=dist)
         typer.echo(f"done: {res.iterations} iterations; last {res.last_checkpoint}; best {res.best_checkpoint}")
     except (InputError, ValueError, KeyError) as e:
-        fail(str(e))
+        fail(message(e))
+    except OSError as e:
+        fail(f"{e.filename or out}: {e.strerror or e}")

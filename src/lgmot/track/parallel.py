@@ -97,6 +97,8 @@ class ClipPool:
 
             if isinstance(e, BrokenProcessPool):  # a worker died (e.g. killed for memory): start afresh next time
                 self.close()
+            elif isinstance(e, (KeyboardInterrupt, SystemExit)):  # Ctrl-C / SIGTERM: stop the workers now
+                self.close(kill=True)
             raise
 
     def _processes(self, state: Any, key: tuple):
@@ -106,17 +108,25 @@ class ClipPool:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
+        from ..workers import spawned_by_main_thread
+
         # fork: the workers inherit ``state`` (initargs are not pickled with the fork context)
-        self._ex = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"),
-                                       initializer=_init_worker, initargs=(state,))
+        self._ex = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"), initializer=_init_worker,
+                                       initargs=(state, os.getpid(), spawned_by_main_thread()))
         # holding the state keeps the objects whose id() is in the key alive, so no new object
         # can take one of those ids while these workers serve it
         self._key, self._state = (key, self.workers), state
         return self._ex
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        """Stop the workers: after the clips in flight, or at once with ``kill``."""
         if self._ex is not None:
-            self._ex.shutdown(wait=True, cancel_futures=True)
+            if kill:
+                from ..workers import kill_workers
+
+                kill_workers(self._ex)
+            else:
+                self._ex.shutdown(wait=True, cancel_futures=True)
         self._ex, self._key, self._state = None, None, None
 
     def __del__(self):
@@ -153,10 +163,13 @@ def _bounded(ex, fn, items: Iterable, workers: int) -> Iterator:
             f.cancel()
 
 
-def _init_worker(state: Any) -> None:
+def _init_worker(state: Any, parent_pid: int, use_pdeathsig: bool) -> None:
     global _STATE
     import torch
 
+    from ..workers import die_with_parent
+
+    die_with_parent(parent_pid, use_pdeathsig)
     torch.set_num_threads(1)
     _STATE = state
 

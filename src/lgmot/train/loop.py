@@ -24,7 +24,7 @@ from ..threads import single_thread
 from .augment import augment_clip, frame_rate_step, subsample_clip
 from .dataset import Clip, TrainSequence, make_clips
 from .distributed import DistContext
-from .state import load_state, save_state
+from .state import check_resume_config, load_state, save_state
 
 
 @dataclass
@@ -117,14 +117,45 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed)  # only for third-party code; lgmot itself uses explicit Generators
 
 
+#: files of a run; a run folder holding any of them is not reused without ``resume`` or ``overwrite``
+RUN_FILES = ("metrics.csv", "val.csv", "last.safetensors", "best.safetensors")
+
+
+def check_run_dir(run_dir: str | Path, cfg: Config, resume: bool = False, overwrite: bool = False) -> None:
+    """Refuse to mix two runs in one folder: without ``resume`` a folder with an earlier run needs
+    ``overwrite`` (which deletes that run's logs and states); with ``resume`` the stored config must
+    match ``cfg`` (the differing fields are named)."""
+    run_dir = Path(run_dir)
+    from ..errors import InputError
+
+    if resume:
+        if (run_dir / "last.safetensors").exists():
+            check_resume_config(run_dir / "last.safetensors", cfg)
+        return
+    found = [f for f in RUN_FILES if (run_dir / f).exists()]
+    if not found:
+        return
+    if not overwrite:
+        raise InputError(run_dir, f"holds an earlier run ({', '.join(found)}): pass --resume to continue it "
+                                  "or --overwrite to start afresh")
+    for f in found:
+        (run_dir / f).unlink()
+
+
 def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
-          validate: Callable[[HierarchicalMPN], dict] | None = None, resume: bool = False,
+          validate: Callable[[HierarchicalMPN], dict] | None = None, resume: bool = False, overwrite: bool = False,
           max_iterations: int | None = None, progress: bool = True, log: Callable[[str], None] | None = None,
           distributed: DistContext | None = None) -> TrainResult:
     """Train a HierarchicalMPN on ``sequences``. ``validate(model) -> {'IDF1': ..., ...}`` picks the best
-    checkpoint (by IDF1). ``max_iterations`` stops early (the run can be resumed exactly)."""
+    checkpoint (by IDF1). ``max_iterations`` stops early (the run can be resumed exactly). A folder
+    holding an earlier run needs ``resume`` or ``overwrite`` (:func:`check_run_dir`)."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if not distributed or distributed.rank == 0:  # only rank 0 writes the run's files
+        check_run_dir(run_dir, cfg, resume, overwrite)
+        from ..data.motio import remove_stale_temps
+
+        remove_stale_temps(run_dir)
     tr = cfg.train
     seed_everything(tr.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
@@ -146,8 +177,10 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
     state = {"iteration": 0, "epoch": 0, "best_idf1": -1.0, "rng_seed": tr.seed}
     last_ck, best_ck = run_dir / "last.safetensors", run_dir / "best.safetensors"
     if resume and last_ck.exists():
-        state = load_state(last_ck, model, opt)
+        state = load_state(last_ck, model, opt, cfg)
+    if resume and rank == 0:  # drop log rows written after the checkpoint (all of them when there is none yet)
         _truncate_csv(run_dir / "metrics.csv", state["iteration"])
+        _truncate_csv(run_dir / "val.csv", state["iteration"])
     history_path = run_dir / "metrics.csv"
     tb = _tensorboard(run_dir) if rank == 0 else None
     start_epoch = state["epoch"]
@@ -244,7 +277,10 @@ def _truncate_csv(path: Path, last_iteration: int) -> None:
     from ..data.motio import atomic_write_text
 
     lines = path.read_text().splitlines()
-    keep = lines[:1] + [l for l in lines[1:] if int(l.split(",", 1)[0]) <= last_iteration]
+    if not lines:
+        return
+    col = next((i for i, h in enumerate(lines[0].split(",")) if h == "iteration"), 0)
+    keep = lines[:1] + [l for l in lines[1:] if int(l.split(",")[col]) <= last_iteration]
     atomic_write_text(path, "\n".join(keep) + "\n")
 
 
