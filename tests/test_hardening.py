@@ -323,3 +323,114 @@ def test_fastreid_refuses_code_archives_by_default(tmp_path, name, monkeypatch):
     with pytest.raises(InputError, match="trust_code=True"):
         FastReIDEncoder(p)
     assert called == []  # refused before anything was read
+
+
+# --- 4. resume is safe -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def train_seqs(tmp_path_factory):
+    from lgmot.data import load_sequence
+    from lgmot.synth import make_sequence
+    from lgmot.train.prepare import prepare_train_sequence
+
+    from helpers import tiny_config
+
+    root = make_sequence(tmp_path_factory.mktemp("hard_tr"), frames=16, people=3, seed=0)
+    return [prepare_train_sequence(load_sequence(root), tiny_config(isg_weight=0.0, spg_weight=0.0), "gt",
+                                   appearance=False)]
+
+
+def _tiny(**train):
+    from helpers import tiny_config
+
+    return tiny_config(isg_weight=0.0, spg_weight=0.0, **train)
+
+
+def _iterations(run) -> list[int]:
+    import csv
+
+    with open(run / "metrics.csv") as f:
+        return [int(r["iteration"]) for r in csv.DictReader(f)]
+
+
+@pytest.mark.parametrize("cut", [0, 7, "half"])
+def test_truncated_training_state_is_a_one_line_error(train_seqs, tmp_path, cut):
+    from lgmot.train import train
+
+    run = tmp_path / "run"
+    train(_tiny(), train_seqs, run, progress=False, max_iterations=1)
+    last = run / "last.safetensors"
+    data = last.read_bytes()
+    last.write_bytes(data[: len(data) // 2 if cut == "half" else cut])
+    with pytest.raises(InputError, match="last.safetensors: .*truncated") as e:
+        train(_tiny(), train_seqs, run, progress=False, resume=True)
+    assert "\n" not in str(e.value)
+
+
+def test_flipped_bit_in_training_state_is_refused(train_seqs, tmp_path):
+    from lgmot.train import train
+
+    run = tmp_path / "run"
+    train(_tiny(), train_seqs, run, progress=False, max_iterations=1)
+    last = run / "last.safetensors"
+    data = bytearray(last.read_bytes())
+    data[-5] ^= 0x10  # a tensor byte near the end of the file
+    last.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="last.safetensors: corrupted training state .*SHA-256"):
+        train(_tiny(), train_seqs, run, progress=False, resume=True)
+
+
+def test_resume_with_another_config_names_the_fields(train_seqs, tmp_path):
+    from dataclasses import replace
+
+    from lgmot.train import train
+
+    run = tmp_path / "run"
+    cfg = _tiny()
+    train(cfg, train_seqs, run, progress=False, max_iterations=1)
+    other = replace(cfg, model=replace(cfg.model, num_steps=5), train=replace(cfg.train, lr=1e-3))
+    with pytest.raises(InputError, match=r"cannot resume with a different config: model.num_steps \(stored 4, "
+                                         r"given 5\); train.lr \(stored 0.0003, given 0.001\)"):
+        train(other, train_seqs, run, progress=False, resume=True)
+    # more epochs is a legitimate change on resume
+    res = train(replace(cfg, train=replace(cfg.train, epochs=3)), train_seqs, run, progress=False, resume=True)
+    assert res.iterations > 1 and _iterations(run) == list(range(1, res.iterations + 1))
+
+
+def test_reused_run_folder_needs_resume_or_overwrite(train_seqs, tmp_path):
+    from lgmot.train import train
+
+    run = tmp_path / "run"
+    first = train(_tiny(), train_seqs, run, progress=False)
+    with pytest.raises(InputError, match="holds an earlier run .*--overwrite"):
+        train(_tiny(), train_seqs, run, progress=False)
+    assert _iterations(run) == list(range(1, first.iterations + 1))  # untouched
+    again = train(_tiny(), train_seqs, run, progress=False, overwrite=True)
+    assert _iterations(run) == list(range(1, again.iterations + 1))  # no duplicate rows
+
+
+def test_resume_before_the_first_checkpoint_drops_the_logged_rows(train_seqs, tmp_path):
+    from lgmot.train import train
+
+    run = tmp_path / "run"
+    ref = train(_tiny(), train_seqs, tmp_path / "ref", progress=False)
+    train(_tiny(), train_seqs, run, progress=False, max_iterations=2)
+    (run / "last.safetensors").unlink()  # killed after logging, before the first checkpoint was written
+    res = train(_tiny(), train_seqs, run, progress=False, resume=True)
+    assert res.iterations == ref.iterations and _iterations(run) == list(range(1, ref.iterations + 1))
+
+
+def test_train_cli_refuses_reused_folder_before_replacing_its_config(train_seqs, tmp_path):
+    from lgmot.synth import make_sequence
+
+    seq = make_sequence(tmp_path / "d", frames=16, people=3, seed=0)
+    cfg = tmp_path / "tiny.yaml"
+    _tiny().save(cfg)
+    out = tmp_path / "run"
+    args = ["train", "--data", str(seq), "--detections", "gt", "--no-appearance", "--config", str(cfg), "-q",
+            "--out", str(out), "--epochs", "1"]
+    assert runner.invoke(app, args).exit_code == 0
+    before = (out / "metrics.csv").read_text()
+    assert "holds an earlier run" in one_line_error(runner.invoke(app, args))
+    assert (out / "metrics.csv").read_text() == before
+    assert runner.invoke(app, [*args, "--overwrite"]).exit_code == 0
+    assert (out / "metrics.csv").read_text().count("\n") == before.count("\n")

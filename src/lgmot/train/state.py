@@ -119,7 +119,7 @@ def load_state(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer | 
     try:
         tensors = st_load(data)
     except SafetensorError as e:
-        raise InputError(path, f"corrupted training state ({' '.join(str(e).split())})") from None
+        raise InputError(path, f"truncated or corrupted training state ({' '.join(str(e).split())})") from None
     if "sha256" in meta and _digest(tensors, meta) != meta["sha256"]:  # states written before checksums have none
         raise InputError(path, "corrupted training state (contents do not match the stored SHA-256)")
     try:
