@@ -212,6 +212,13 @@ def test_out_is_an_existing_file(tmp_path, verb):
     assert out.read_text() == "keep me\n"
 
 
+def test_out_cannot_be_created(tmp_path):
+    seq = mot_seq(tmp_path / "seq")
+    (tmp_path / "f").write_text("")
+    msg = one_line_error(runner.invoke(app, ["track", str(seq), "--out", str(tmp_path / "f" / "x"), "--oracle", "-q"]))
+    assert "cannot create the --out folder" in msg
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
 def test_out_not_writable(tmp_path):
     seq = mot_seq(tmp_path / "seq")

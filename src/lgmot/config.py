@@ -214,9 +214,10 @@ class Config:
         (and range, :data:`FIELD_RANGES`); any problem is one :class:`InputError` naming the key."""
         if not isinstance(d, dict):
             raise InputError(source, "config must be a mapping")
+        for key in ("base", "name"):
+            if key in d and not isinstance(d[key], str):
+                raise InputError(source, f"'{key}' must be a string, found {d[key]!r}")
         base_name = d.get("base", d.get("name", "lgmot"))
-        if not isinstance(base_name, str):
-            raise InputError(source, f"'{'base' if 'base' in d else 'name'}' must be a string, found {base_name!r}")
         unknown = sorted(str(k) for k in d if k not in {f.name for f in fields(cls)} | {"base"})
         if unknown:
             raise InputError(source, f"unknown top-level key '{unknown[0]}'")
