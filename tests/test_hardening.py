@@ -441,3 +441,25 @@ def test_train_cli_refuses_reused_folder_before_replacing_its_config(train_seqs,
     assert (out / "metrics.csv").read_text() == before
     assert runner.invoke(app, [*args, "--overwrite"]).exit_code == 0
     assert (out / "metrics.csv").read_text().count("\n") == before.count("\n")
+
+
+# --- found by the fuzzer (benchmarks/diagnostics/hardening_audit.py) ---------------------------------
+def test_fuzz_finds_stay_fixed(tmp_path):
+    from lgmot.data import motio
+    from lgmot.language.annotations import SequenceAnnotations
+
+    p = tmp_path / "gt.txt"
+    for text, needle in (("1,1,1,1,5,5,1,inf,1\n", "class"), ("1e19,1,1,1,5,5,1,1,1\n", "too large"),
+                         ("1,1,1,1,5,5,1,1e300,1\n", "class")):
+        p.write_text(text)
+        with pytest.raises(InputError, match=f"gt.txt:1: .*{needle}"):
+            motio.read_gt(p)
+    lang = tmp_path / "language.json"
+    for text, needle in (('{"format": "lgmot-language/1", "sequence": "a", "scene": {"text": "x"}, "in\\nst": 1}',
+                          "unknown top-level"),
+                         ('{"format": "lgmot-language/1", "sequence": "a\\udc80", "scene": {"text": "x"}}', "surrogate")):
+        lang.write_text(text)
+        with pytest.raises(InputError, match=needle) as e:
+            SequenceAnnotations.read(lang)
+        assert "\n" not in str(e.value)
+    assert str(InputError("f.txt", "two\nlines", 3)) == "f.txt:3: two\\nlines"

@@ -10,6 +10,7 @@ class InputError(ValueError):
     def __init__(self, path: str | Path | None, message: str, line: int | None = None):
         self.path = None if path is None else Path(path)
         self.line = line
+        message = message.replace("\r", "\\r").replace("\n", "\\n")  # one line, whatever a file put in it
         self.reason = message
         where = "" if path is None else (f"{path}:{line}: " if line is not None else f"{path}: ")
         super().__init__(f"{where}{message}")

@@ -26,6 +26,7 @@ ALLOWED_COLUMNS = (6, 7, 8, 9, 10)
 
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 _EXACT_FLOAT = 2 ** 53  # every integer of smaller magnitude is exact as a float64
+MAX_FRAME = 2 ** 31 - 1
 
 
 def _parse_id(field: str) -> int | None:
@@ -89,6 +90,8 @@ def _parse_table_ids(path: Path, min_cols: int = 6, seq_length: int | None = Non
         frame, w, h = vals[0], vals[4], vals[5]
         if not math.isfinite(frame) or frame != int(frame) or frame < 1:
             raise InputError(path, f"frame must be a positive integer, found {fields[0]!r}", lineno)
+        if frame > MAX_FRAME:
+            raise InputError(path, f"frame {fields[0]} is too large (at most {MAX_FRAME})", lineno)
         if seq_length is not None and frame > seq_length:
             raise InputError(path, f"frame {int(frame)} is outside the sequence (seqLength={seq_length})", lineno)
         if not all(math.isfinite(v) for v in vals[1:6]):
@@ -127,7 +130,7 @@ def _parse_fast(text: str, min_cols: int, seq_length: int | None
     if arr.ndim != 2 or arr.shape[1] not in ALLOWED_COLUMNS or arr.shape[1] < min_cols or len(arr) == 0:
         return None
     frame, ids, w, h = arr[:, 0], arr[:, 1], arr[:, 4], arr[:, 5]
-    ok = (not np.isnan(arr).any() and np.isfinite(arr[:, :6]).all() and (frame >= 1).all()
+    ok = (not np.isnan(arr).any() and np.isfinite(arr[:, :6]).all() and (frame >= 1).all() and (frame <= MAX_FRAME).all()
           and (frame == np.round(frame)).all() and (ids == np.round(ids)).all() and (w > 0).all() and (h > 0).all()
           and (np.abs(ids) < _EXACT_FLOAT).all()  # larger ids: parsed exactly, as integers, line by line
           and (seq_length is None or (frame <= seq_length).all()))
@@ -200,8 +203,9 @@ def read_gt(path: str | Path, seq_length: int | None = None, unique_ids: bool = 
     consider = arr[:, 6] if ncols >= 7 else np.ones(n)
     cls = arr[:, 7] if ncols in (8, 9) else np.ones(n)
     vis = arr[:, 8] if ncols == 9 else np.ones(n)
-    if ncols in (8, 9) and (np.isnan(cls).any() or (cls != np.round(cls)).any()):
-        bad = np.flatnonzero(np.isnan(cls) | (cls != np.round(cls)))[0]
+    notint = ~np.isfinite(cls) | (cls != np.round(cls)) | (np.abs(cls) >= _EXACT_FLOAT)
+    if ncols in (8, 9) and notint.any():
+        bad = np.flatnonzero(notint)[0]
         raise InputError(path, f"class (column 8) must be an integer, found {arr[bad, 7]:g}", int(linenos[bad]))
     df = pd.DataFrame({"frame": arr[:, 0], "id": ids, "x": arr[:, 2] - 1, "y": arr[:, 3] - 1,
                        "w": arr[:, 4], "h": arr[:, 5], "consider": consider, "cls": cls, "vis": vis})

@@ -93,11 +93,17 @@ class SequenceAnnotations:
         p = None if path is None else Path(path)
         if not isinstance(obj, dict):
             raise InputError(p, "top level must be a JSON object")
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(p, "a string holds a lone UTF-16 surrogate (a \\udXXX escape without its pair)") from None
+        except (TypeError, ValueError, RecursionError):
+            pass  # other problems are named by the checks below
         if obj.get("format") != FORMAT:
             raise InputError(p, f"'format' must be {FORMAT!r}, found {obj.get('format')!r}")
         unknown = set(obj) - {"format", "sequence", "scene", "instances"}
         if unknown:
-            raise InputError(p, f"unknown top-level key(s): {', '.join(sorted(unknown))}")
+            raise InputError(p, f"unknown top-level key(s): {', '.join(map(repr, sorted(unknown)))}")
         seq = obj.get("sequence")
         if not isinstance(seq, str) or not seq:
             raise InputError(p, "'sequence' must be a non-empty string")
