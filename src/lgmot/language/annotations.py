@@ -103,7 +103,7 @@ class SequenceAnnotations:
             raise InputError(p, f"'format' must be {FORMAT!r}, found {obj.get('format')!r}")
         unknown = set(obj) - {"format", "sequence", "scene", "instances"}
         if unknown:
-            raise InputError(p, f"unknown top-level key(s): {', '.join(map(repr, sorted(unknown)))}")
+            raise InputError(p, f"unknown top-level key(s): {', '.join(sorted(unknown))}")
         seq = obj.get("sequence")
         if not isinstance(seq, str) or not seq:
             raise InputError(p, "'sequence' must be a non-empty string")
