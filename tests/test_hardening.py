@@ -171,6 +171,11 @@ def test_config_check_follows_field_types():
     assert check_field("x.a", [1, 2], tuple[int, ...]) == (1, 2)
     assert check_field("x.b", None, float | None) is None and check_field("x.b", 3, float | None) == 3.0
     assert check_field("x.c", "w", str) == "w"
+    import typing
+
+    assert check_field("x.e", "on", typing.Literal["on", "off"]) == "on"
+    with pytest.raises(InputError, match="x.e must be one of 'on', 'off'"):
+        check_field("x.e", "maybe", typing.Literal["on", "off"])
     for value, tp in (("1", int), (True, int), (1, bool), ([1], float), ({"a": 1}, str), (-1, int),
                       ([0.5, "a"], tuple[float, ...])):
         with pytest.raises(InputError, match="x.d"):

@@ -299,12 +299,17 @@ def _type_name(tp) -> str:
 
 def check_field(key: str, value: Any, tp, source: str | Path | None = None) -> Any:
     """``value`` converted to field type ``tp`` (a YAML list becomes a tuple), or an InputError
-    naming ``key``. Handles bool, int, float, str, ``X | None`` and ``tuple[X, ...]``."""
+    naming ``key``. Handles bool, int, float, str, ``Literal[...]``, ``X | None`` and ``tuple[X, ...]``
+    (other annotations: an instance check where possible)."""
 
     def bad(what: str):
         return InputError(source, f"{key} {what}, found {value!r}")
 
     origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Literal:
+        if value not in args or isinstance(value, bool) != any(isinstance(a, bool) for a in args if a == value):
+            raise bad(f"must be one of {', '.join(map(repr, args))}")
+        return value
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
