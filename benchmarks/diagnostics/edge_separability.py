@@ -10,7 +10,7 @@ or capacity; if not, the features (no appearance here) are the limit, and better
 needs more information than the edges carry. A "+ speed" variant adds the speed an edge implies
 (feet distance over time gap, in box heights per second) and its size change per second.
 
-    python benchmarks/diagnostics/edge_separability.py --runs runs/cv_s6 --data ../shared/data
+    python benchmarks/diagnostics/edge_separability.py --runs runs/cv_seed42 --data ../shared/data
 
 Needs scikit-learn (``pip install scikit-learn``; the ``peers`` extra brings it). Writes
 ``benchmarks/diagnostics/results/edge_separability.{md,csv}``.

@@ -8,7 +8,7 @@ settings (``min_score`` 0.65 applies on ACF's scale too), next to the ``trackers
 with their defaults on all detections and on the same thresholded ones. boxmot's trackers are
 left out: they reject scores outside [0, 1].
 
-    python benchmarks/diagnostics/mot15_acf.py --runs runs/cv_s6 --data ../shared/data
+    python benchmarks/diagnostics/mot15_acf.py --runs runs/cv_seed42 --data ../shared/data
 
 Writes ``benchmarks/diagnostics/results/mot15_acf.{md,csv}``.
 """

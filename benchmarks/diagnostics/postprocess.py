@@ -11,7 +11,7 @@ limit in frames or seconds (``tracker.interpolate_max_gap_s``). TrackEval COMBIN
 train sequences, and over folds 1-2 and fold 3 apart; mean over the runs. Diagnostic: the
 tracker's defaults are the first two rows' settings.
 
-    python benchmarks/diagnostics/postprocess.py --runs runs/cv_s6 runs/cv_s6_s0 runs/cv_s6_s1 --data ../shared/data \
+    python benchmarks/diagnostics/postprocess.py --runs runs/cv_seed42 runs/cv_seed0 runs/cv_seed1 --data ../shared/data \
         --peers runs/mot15_peers
 
 ``--peers`` applies the track filters (not interpolation: online trackers do not fill gaps) to

@@ -5,14 +5,14 @@ overrides (``section.field=value``, YAML values), tracks each fold's held-out se
 detections, no appearance, as ``benchmarks/mot15_cv.py``) once per ``--track`` setting of the
 tracker (inference only, same models), and scores them with TrackEval over the held-out
 sequences of those folds. ``--compare DIR`` adds the rows of other runs' result files (e.g. the
-plain recipe's ``runs/cv_s6/results``) scored on the same sequences. For a model with a node
+plain recipe's ``runs/cv_seed42/results``) scored on the same sequences. For a model with a node
 head (``model.node_classifier``) it also reports how well its objectness and the raw detection
 score tell the real detections (IoU >= 0.5 with a GT box) from the false ones (AUC per sequence).
 
     python benchmarks/diagnostics/recipe_variant.py --name objectness --folds 1 2 --jobs 2 \\
         --set model.node_classifier=true --set model.node_descriptors=true \\
         --track tracker.min_track_objectness=0 --track tracker.min_track_objectness=0.5 \\
-        --compare runs/cv_s6/results
+        --compare runs/cv_seed42/results
 
 Choose on folds 1-2 and confirm on fold 3. Writes ``runs/variant_<name>/`` (models, results) and
 ``benchmarks/diagnostics/results/variant_<name>.{md,csv}``.

@@ -7,11 +7,11 @@ benchmark adds four synthetic sequences (``lgmot synth`` presets source, pan, cr
 their appearance (MobileNetV2 embeddings of the rendered crops) and once without, and tracks the
 held-out PETS09-S2L1 (public detections) with and without its appearance, and fold 2's four
 held-out sequences without appearance as in the CV. ``--baseline RUN`` adds the rows of a plain
-CV run's fold-2 model (e.g. ``runs/cv_s6``). A second table runs the other direction: the shipped
+CV run's fold-2 model (e.g. ``runs/cv_seed42``). A second table runs the other direction: the shipped
 model (whose appearance was learned on PETS09-S2L1 only) on the four synthetic sequences, video it
 never saw, with and without their appearance.
 
-    python benchmarks/diagnostics/synthetic_appearance.py --data ../shared/data --jobs 2 --baseline runs/cv_s6
+    python benchmarks/diagnostics/synthetic_appearance.py --data ../shared/data --jobs 2 --baseline runs/cv_seed42
 
 Writes ``runs/synthetic_appearance/`` (sequences, models) and
 ``benchmarks/diagnostics/results/synthetic_appearance.{md,csv}``.
