@@ -11,29 +11,32 @@ from . import app, fail, message, prepare_out_dir, terminate_like_interrupt
 from ..errors import InputError, named_path
 
 DEMO_SEQ = "pets09_s2l1"
+# the copy shipped inside the package (video, gt, seqinfo; licences in its LICENSE.md)
+PACKAGED_DEMO = Path(__file__).resolve().parents[1] / "assets" / "demo" / DEMO_SEQ
 
 
 def find_demo_data(explicit: Path | None = None) -> Path:
-    """The PETS09-S2L1 folder: --data, then $LGMOT_DATA/pets09_s2l1, then ``shared/data`` next to the
-    current folder or next to the lgmot checkout."""
+    """The PETS09-S2L1 folder: --data, then $LGMOT_DATA/pets09_s2l1, then the copy shipped with the
+    package, then ``shared/data`` next to the current folder or next to the lgmot checkout."""
     if explicit is not None:
         return explicit
     here = Path(__file__).resolve()
     candidates = []
     if os.environ.get("LGMOT_DATA"):
         candidates.append(Path(os.environ["LGMOT_DATA"]) / DEMO_SEQ)
+    candidates.append(PACKAGED_DEMO)
     candidates += [Path.cwd() / ".." / "shared" / "data" / DEMO_SEQ, Path.cwd() / "shared" / "data" / DEMO_SEQ]
     candidates += [p / "shared" / "data" / DEMO_SEQ for p in here.parents[:6]]
     for c in candidates:
         if (c / "seqinfo.ini").is_file():
             return c.resolve()
-    raise InputError(None, "PETS09-S2L1 not found: set LGMOT_DATA to the folder holding pets09_s2l1/ "
-                           "(video vtest.avi + gt/ + seqinfo.ini) or pass --data")
+    raise InputError(None, "PETS09-S2L1 not found (the package's copy is missing): set LGMOT_DATA to the folder "
+                           "holding pets09_s2l1/ (video vtest.avi + gt/ + seqinfo.ini) or pass --data")
 
 
 @app.command()
 def demo(
-    data: Optional[Path] = typer.Option(None, help="PETS09-S2L1 folder (default: found automatically, see README)."),
+    data: Optional[Path] = typer.Option(None, help="PETS09-S2L1 folder (default: $LGMOT_DATA/pets09_s2l1, else the copy shipped with lgmot)."),
     out: Path = typer.Option(Path("lgmot-demo"), "--out", "-o", help="Where results, video and metrics go."),
     frames: Optional[int] = typer.Option(None, help="Only the first N frames (quick look)."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
@@ -50,10 +53,11 @@ def demo(
     try:
         prepare_out_dir(out)
         t_all = time.perf_counter()
-        seq = load_sequence(find_demo_data(data))
+        folder = find_demo_data(data)
+        seq = load_sequence(folder)
         if frames is not None:
             seq = seq.truncated(frames)
-        typer.echo(f"sequence: {seq}")
+        typer.echo(f"data:     {folder}\nsequence: {seq}")
         tracker, cfg = load_tracker(None, None, oracle=False)
         t0 = time.perf_counter()
         inputs = prepare_inputs(seq, "builtin", appearance=tracker.uses_appearance, cache_dir=out / "cache",

@@ -57,7 +57,7 @@ def cpu_recipe(epochs: int = 8, depth_every: int = 25, seed: int = 42, isg: floa
     ``class_balance`` 0.5 (positive edges weigh sqrt(negatives / positives)): the upper levels
     found too few of their positive edges, most of all across gaps of a few frames; on folds 1-2
     of the MOT15 CV the three (with false-positive pairs also ignored) raised HOTA / IDF1 from
-    35.7 / 44.5 to 38.8 / 50.3; keeping the false-positive pairs in the loss (session 6) gave the
+    35.7 / 44.5 to 38.8 / 50.3; keeping the false-positive pairs in the loss (the skip-only recipe) gave the
     same association over 3 seeds and +2.3 MOTA (``docs/accuracy.md``)."""
     cfg = preset(base)
     tr = replace(cfg.train, epochs=epochs, depth_pretrain_iteration=depth_every, seed=seed,

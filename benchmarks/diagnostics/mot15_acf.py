@@ -8,9 +8,9 @@ settings (``min_score`` 0.65 applies on ACF's scale too), next to the ``trackers
 with their defaults on all detections and on the same thresholded ones. boxmot's trackers are
 left out: they reject scores outside [0, 1].
 
-    python benchmarks/mot15_acf.py --runs runs/cv_s6 --data ../shared/data
+    python benchmarks/diagnostics/mot15_acf.py --runs runs/cv_seed42 --data ../shared/data
 
-Writes ``benchmarks/results/mot15_acf.{md,csv}``.
+Writes ``benchmarks/diagnostics/results/mot15_acf.{md,csv}``.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 PEERS = ("trackers-SORT", "trackers-ByteTrack", "trackers-OC-SORT", "trackers-BoT-SORT", "trackers-C-BIoU")
@@ -43,7 +43,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "mot15_cv")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_acf")
+    ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "diagnostics" / "results" / "mot15_acf")
     a = ap.parse_args()
     from folds import fold_models
     from mot15_peers import run_peer_on, score_results, sequences, write_table
@@ -82,7 +82,7 @@ def main() -> None:
             f"TrackEval COMBINED. lgmot: each sequence tracked by the `{runs}` fold model that did not train on it "
             f"(trained on Faster R-CNN detections; its min_score {min_score:g} applies on ACF's scale too), no "
             f"appearance. '@ {min_score:g}': the peers on the same thresholded detections. "
-            f"`python benchmarks/mot15_acf.py --runs {runs}`, {time.perf_counter() - t0:.0f} s.")
+            f"`python benchmarks/diagnostics/mot15_acf.py --runs {runs}`, {time.perf_counter() - t0:.0f} s.")
     csv, md = write_table(rows, a.table, note)
     print(f"wrote {csv} and {md}")
 

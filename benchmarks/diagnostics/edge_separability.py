@@ -1,7 +1,7 @@
 """Can the edge features tell the upper levels' edges apart better than the network does?
 
 Tracks each fold's held-out MOT15 sequences with the fold model of ``benchmarks/mot15_cv.py`` (as
-``benchmarks/level_headroom.py``), records every edge the network scores at levels 1-3 (its
+``benchmarks/diagnostics/level_headroom.py``), records every edge the network scores at levels 1-3 (its
 features, its flow label, the network's probability, whether both ends are real tracklets), and
 fits a gradient-boosted tree classifier (scikit-learn's ``HistGradientBoostingClassifier``) on the
 same features, one edge at a time, across folds: trained on the edges of two folds' held-out
@@ -10,10 +10,10 @@ or capacity; if not, the features (no appearance here) are the limit, and better
 needs more information than the edges carry. A "+ speed" variant adds the speed an edge implies
 (feet distance over time gap, in box heights per second) and its size change per second.
 
-    python benchmarks/edge_separability.py --runs runs/cv_s6 --data ../shared/data
+    python benchmarks/diagnostics/edge_separability.py --runs runs/cv_seed42 --data ../shared/data
 
 Needs scikit-learn (``pip install scikit-learn``; the ``peers`` extra brings it). Writes
-``benchmarks/results/edge_separability.{md,csv}``.
+``benchmarks/diagnostics/results/edge_separability.{md,csv}``.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 
 def collect(runs: Path, data: Path) -> dict[int, dict[str, np.ndarray]]:
@@ -96,7 +96,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "mot15_cv")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "edge_separability")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "diagnostics" / "results" / "edge_separability")
     a = ap.parse_args()
     try:
         import sklearn.ensemble  # noqa: F401  (checked before the long run)
@@ -132,7 +132,7 @@ def main() -> None:
              "| level | edges | classifier | n | positives | AUC | recall | precision |", "|---:|---|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['level']} | {r['edges']} | {r['classifier']} | {r['n']} | {r['positives']} | {r['AUC']:.3f} | "
               f"{r['recall']:.2f} | {r['precision']:.2f} |" for r in rows]
-    lines += ["", f"`python benchmarks/edge_separability.py --runs {runs}`, {time.perf_counter() - t0:.0f} s."]
+    lines += ["", f"`python benchmarks/diagnostics/edge_separability.py --runs {runs}`, {time.perf_counter() - t0:.0f} s."]
     atomic_write_text(a.out.with_suffix(".md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
 

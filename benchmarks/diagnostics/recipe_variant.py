@@ -5,17 +5,17 @@ overrides (``section.field=value``, YAML values), tracks each fold's held-out se
 detections, no appearance, as ``benchmarks/mot15_cv.py``) once per ``--track`` setting of the
 tracker (inference only, same models), and scores them with TrackEval over the held-out
 sequences of those folds. ``--compare DIR`` adds the rows of other runs' result files (e.g. the
-plain recipe's ``runs/cv_s6/results``) scored on the same sequences. For a model with a node
+plain recipe's ``runs/cv_seed42/results``) scored on the same sequences. For a model with a node
 head (``model.node_classifier``) it also reports how well its objectness and the raw detection
 score tell the real detections (IoU >= 0.5 with a GT box) from the false ones (AUC per sequence).
 
-    python benchmarks/recipe_variant.py --name objectness --folds 1 2 --jobs 2 \\
+    python benchmarks/diagnostics/recipe_variant.py --name objectness --folds 1 2 --jobs 2 \\
         --set model.node_classifier=true --set model.node_descriptors=true \\
         --track tracker.min_track_objectness=0 --track tracker.min_track_objectness=0.5 \\
-        --compare runs/cv_s6/results
+        --compare runs/cv_seed42/results
 
 Choose on folds 1-2 and confirm on fold 3. Writes ``runs/variant_<name>/`` (models, results) and
-``benchmarks/results/variant_<name>.{md,csv}``.
+``benchmarks/diagnostics/results/variant_<name>.{md,csv}``.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from jobs import run_jobs  # noqa: E402
@@ -134,7 +134,7 @@ def main() -> None:
             rows.append({"variant": label, **{c: round(float(r[c]), 1) for c in ("HOTA", "DetA", "AssA", "MOTA", "IDF1")},
                          "IDSW": int(r["IDSW"])})
             print(rows[-1], flush=True)
-    path = ROOT / "benchmarks" / "results" / f"variant_{a.name}"
+    path = ROOT / "benchmarks" / "diagnostics" / "results" / f"variant_{a.name}"
     atomic_write_text(path.with_suffix(".csv"), pd.DataFrame(rows).to_csv(index=False))
     lines = [f"# Recipe variant `{a.name}`", "", f"Folds {a.folds} of the MOT15 CV ({', '.join(names)}), seed "
              f"{cpu_recipe().train.seed}; TrackEval COMBINED over those sequences.", "",
@@ -146,7 +146,7 @@ def main() -> None:
         lines += ["", "Real (IoU >= 0.5 with a GT box) against false tracked detections, AUC:", "",
                   "| sequence | objectness | detection score |", "|---|---:|---:|"]
         lines += [f"| {n} | {o:.3f} | {s:.3f} |" for n, (o, s) in sorted(aucs.items())]
-    cmd = " ".join(["python benchmarks/recipe_variant.py"] + sys.argv[1:])
+    cmd = " ".join(["python benchmarks/diagnostics/recipe_variant.py"] + sys.argv[1:])
     lines += ["", f"`{cmd}`, {time.perf_counter() - t0:.0f} s."]
     atomic_write_text(path.with_suffix(".md"), "\n".join(lines) + "\n")
     print("\n".join(lines))

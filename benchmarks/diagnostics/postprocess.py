@@ -11,23 +11,25 @@ limit in frames or seconds (``tracker.interpolate_max_gap_s``). TrackEval COMBIN
 train sequences, and over folds 1-2 and fold 3 apart; mean over the runs. Diagnostic: the
 tracker's defaults are the first two rows' settings.
 
-    python benchmarks/postprocess.py --runs runs/cv_s6 runs/cv_s6_s0 runs/cv_s6_s1 --data ../shared/data \
+    python benchmarks/diagnostics/postprocess.py --runs runs/cv_seed42 runs/cv_seed0 runs/cv_seed1 --data ../shared/data \
         --peers runs/mot15_peers
 
 ``--peers`` applies the track filters (not interpolation: online trackers do not fill gaps) to
 the result files of the peer trackers of the same CV run (``benchmarks/mot15_peers.py`` writes
 one folder per tracker, boxes with their detection scores), so the filters can be compared like
-for like. Writes ``benchmarks/results/postprocess.{md,csv}``.
+for like. Writes ``benchmarks/diagnostics/results/postprocess.{md,csv}``.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository
+sys.path.insert(0, str(ROOT / "benchmarks"))  # folds.py, jobs.py
 METRICS = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW")
 #: name -> (min mean track score, min mean track score rank, gap limit kind, value); kind None: every
 #: gap; 0 frames: no interpolation
@@ -60,7 +62,7 @@ def main() -> None:
     ap.add_argument("--runs", type=Path, nargs="+", default=[ROOT / "runs" / "mot15_cv"])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--peers", type=Path, default=None, help="peer result folders (one per tracker) to filter too")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "postprocess")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "diagnostics" / "results" / "postprocess")
     a = ap.parse_args()
 
     import pandas as pd
@@ -148,7 +150,7 @@ def main() -> None:
         lines.append("| **lgmot** | " + fmt(lg("every gap (default, the reference)")) + " | "
                      + " | ".join(fmt(lg(n)) for n in names) + " |")
     peers_arg = f" --peers {a.peers}" if a.peers else ""
-    lines += ["", f"`python benchmarks/postprocess.py --runs {' '.join(str(r) for r in a.runs)}{peers_arg}`, "
+    lines += ["", f"`python benchmarks/diagnostics/postprocess.py --runs {' '.join(str(r) for r in a.runs)}{peers_arg}`, "
               f"{time.perf_counter() - t0:.0f} s."]
     atomic_write_text(a.out.with_suffix(".md"), "\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -7,14 +7,14 @@ benchmark adds four synthetic sequences (``lgmot synth`` presets source, pan, cr
 their appearance (MobileNetV2 embeddings of the rendered crops) and once without, and tracks the
 held-out PETS09-S2L1 (public detections) with and without its appearance, and fold 2's four
 held-out sequences without appearance as in the CV. ``--baseline RUN`` adds the rows of a plain
-CV run's fold-2 model (e.g. ``runs/cv_s6``). A second table runs the other direction: the shipped
+CV run's fold-2 model (e.g. ``runs/cv_seed42``). A second table runs the other direction: the shipped
 model (whose appearance was learned on PETS09-S2L1 only) on the four synthetic sequences, video it
 never saw, with and without their appearance.
 
-    python benchmarks/synthetic_appearance.py --data ../shared/data --jobs 2 --baseline runs/cv_s6
+    python benchmarks/diagnostics/synthetic_appearance.py --data ../shared/data --jobs 2 --baseline runs/cv_seed42
 
 Writes ``runs/synthetic_appearance/`` (sequences, models) and
-``benchmarks/results/synthetic_appearance.{md,csv}``.
+``benchmarks/diagnostics/results/synthetic_appearance.{md,csv}``.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from jobs import run_jobs  # noqa: E402
@@ -143,7 +143,7 @@ def main() -> None:
     rows = [{"fold-2 model": label, **r} for label, path in variants for r in score(path, a.data, a.out / "cache")]
     for r in rows:
         print(r, flush=True)
-    path = ROOT / "benchmarks" / "results" / "synthetic_appearance"
+    path = ROOT / "benchmarks" / "diagnostics" / "results" / "synthetic_appearance"
     atomic_write_text(path.with_suffix(".csv"), pd.DataFrame(rows).to_csv(index=False))
     lines = ["# Synthetic appearance in training, real video at test", "",
              "Fold 2 of the MOT15 CV (PETS09-S2L1 held out), seed 42, public detections; TrackEval COMBINED.", "",
@@ -155,7 +155,7 @@ def main() -> None:
               "(their own detections; TrackEval COMBINED):", "",
               "| appearance | HOTA | AssA | MOTA | IDF1 | IDSW |", "|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['appearance']} | {r['HOTA']} | {r['AssA']} | {r['MOTA']} | {r['IDF1']} | {r['IDSW']} |" for r in shipped]
-    cmd = " ".join(["python benchmarks/synthetic_appearance.py"] + sys.argv[1:])
+    cmd = " ".join(["python benchmarks/diagnostics/synthetic_appearance.py"] + sys.argv[1:])
     lines += ["", f"`{cmd}`, {time.perf_counter() - t0:.0f} s"
               + (" (both fold models reused from an earlier run of this command; training them takes about 10 min)."
                  if reused else ".")]

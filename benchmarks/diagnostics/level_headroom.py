@@ -13,13 +13,14 @@ A second table follows the network's own run level by level: of the positive edg
 candidates of a level (flow labels over every pair in a window, before pruning), how many the
 reciprocal top-k pruning keeps, and how many the network scores above 0.5.
 
-    python benchmarks/level_headroom.py --runs runs/mot15_cv --data ../shared/data
+    python benchmarks/diagnostics/level_headroom.py --runs runs/mot15_cv --data ../shared/data
 
-Writes ``benchmarks/results/level_headroom.{md,csv}`` (TrackEval COMBINED over the 11 sequences).
+Writes ``benchmarks/diagnostics/results/level_headroom.{md,csv}`` (TrackEval COMBINED over the 11 sequences).
 """
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +28,8 @@ from pathlib import Path
 import numpy as np
 from scipy.special import expit, logit
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository
+sys.path.insert(0, str(ROOT / "benchmarks"))  # folds.py, jobs.py
 
 
 def edge_kinds(tracklets, edges: np.ndarray) -> dict[str, np.ndarray]:
@@ -110,7 +112,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "mot15_cv")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "level_headroom")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "diagnostics" / "results" / "level_headroom")
     a = ap.parse_args()
 
     import pandas as pd
@@ -171,7 +173,7 @@ def main() -> None:
               "|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {lv} | {c[3]} | {c[4] / max(c[3], 1):.2f} | {c[4] / max(c[5], 1):.2f} | {c[6]} | {c[7]} "
               f"({c[7] / max(c[6], 1):.2f}) |" for lv, c in sorted(recall.items())]
-    lines += ["", f"`python benchmarks/level_headroom.py --runs {a.runs}`, {time.perf_counter() - t0:.0f} s."]
+    lines += ["", f"`python benchmarks/diagnostics/level_headroom.py --runs {a.runs}`, {time.perf_counter() - t0:.0f} s."]
     atomic_write_text(a.out.with_suffix(".md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
 
