@@ -15,10 +15,13 @@ def fail(msg: str) -> None:
     raise typer.Exit(2)
 
 
-def message(e: BaseException) -> str:
-    """An exception's message as written (``str(KeyError)`` adds quotes; never strip them from others)."""
+def message(e: BaseException, where=None) -> str:
+    """An exception's message as written (``str(KeyError)`` adds quotes; never strip them from others).
+    An OSError names its file, else ``where`` (the command's output folder)."""
     if isinstance(e, KeyError) and len(e.args) == 1 and isinstance(e.args[0], str):
         return e.args[0]
+    if isinstance(e, OSError):
+        return f"{e.filename or where}: {e.strerror or e}"
     return str(e)
 
 

@@ -76,7 +76,5 @@ def demo(
                    f"({len(inputs.dets)} detections, {tracks.id.nunique()} tracks)")
         typer.echo(f"detect+embed {t_prep:.1f}s, tracking {t_track:.1f}s, total {time.perf_counter() - t_all:.1f}s")
         typer.echo(f"results: {res}\nvideo:   {video}\nmetrics: {out / 'metrics.csv'}")
-    except (InputError, ValueError) as e:
-        fail(message(e))
-    except OSError as e:
-        fail(f"{e.filename or out}: {e.strerror or e}")
+    except (InputError, ValueError, OSError) as e:
+        fail(message(e, out))

@@ -59,10 +59,8 @@ def track(
             return
         for seq in seqs:
             typer.echo(_track_one(job, seq, tracker, progress=not quiet))
-    except (InputError, KeyError, ValueError) as e:
-        fail(message(e))
-    except OSError as e:
-        fail(f"{e.filename or out}: {e.strerror or e}")
+    except (InputError, KeyError, ValueError, OSError) as e:
+        fail(message(e, out))
 
 
 @dataclass(frozen=True)
@@ -130,10 +128,8 @@ def _worker_init(job: _Job, threads: int, parent_pid: int) -> None:
 def _worker_run(job: _Job, seq) -> tuple[bool, str]:
     try:
         return True, _track_one(job, seq, _WORKER_TRACKER, progress=False)
-    except (InputError, KeyError, ValueError) as e:
-        return False, message(e)
-    except OSError as e:
-        return False, f"{e.filename or job.out}: {e.strerror or e}"
+    except (InputError, KeyError, ValueError, OSError) as e:
+        return False, message(e, job.out)
 
 
 def _track_parallel(job: _Job, seqs: list, workers: int, quiet: bool) -> list[str]:

@@ -63,12 +63,9 @@ def train(
             vseqs = resolve_sources(data, val_split, val_seqmap)
             vin = [prepare_inputs(s, detections, appearance=appearance, cache_dir=cache, progress=False) for s in vseqs]
             validate = make_validator(cfg, vin, vseqs)
-        out.mkdir(parents=True, exist_ok=True)
         cfg.save(out / "config.yaml")
         res = run_train(cfg, tseqs, out, validate=validate, resume=resume, overwrite=overwrite, progress=not quiet,
                         log=typer.echo, distributed=dist)
         typer.echo(f"done: {res.iterations} iterations; last {res.last_checkpoint}; best {res.best_checkpoint}")
-    except (InputError, ValueError, KeyError) as e:
-        fail(message(e))
-    except OSError as e:
-        fail(f"{e.filename or out}: {e.strerror or e}")
+    except (InputError, ValueError, KeyError, OSError) as e:
+        fail(message(e, out))

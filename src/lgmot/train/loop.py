@@ -152,7 +152,8 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if not distributed or distributed.rank == 0:  # only rank 0 writes the run's files
-        check_run_dir(run_dir, cfg, resume, overwrite)
+        if not resume:  # on resume, load_state checks the stored config itself
+            check_run_dir(run_dir, cfg, overwrite=overwrite)
         from ..data.motio import remove_stale_temps
 
         remove_stale_temps(run_dir)
