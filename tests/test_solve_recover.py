@@ -110,3 +110,21 @@ def test_tracker_recovers_low_score_frames():
     # a floor above the low scores: nothing to recover
     hi = replace(rec, recover_min_score=0.4)
     assert len(Tracker(replace(cfg, tracker=hi), oracle=True).track_detections(d, 25.0, gt_ids=gid)) == 15
+
+
+def test_finish_tracks_recovers_then_interpolates_then_smooths():
+    from lgmot.config import TrackerConfig
+    from lgmot.solve import finish_tracks
+
+    t = tracks(walker(range(1, 6)) + walker(range(12, 16)))
+    c = dets([(8, 116.0, 50.0, 40.0, 100.0, 0.3)])  # on the line x = 100 + 2f
+    tc = TrackerConfig(recover=True, recover_min_iou=0.5)
+    out = finish_tracks(t, tc, 25.0, c)
+    assert out.frame.tolist() == list(range(1, 16))  # recovered frame 8, interpolated 6-7 and 9-11
+    assert out.set_index("frame").loc[8, "score"] == 0.3
+    np.testing.assert_allclose(out.x, 100.0 + 2 * out.frame)
+    # a clean constant-velocity track comes through the smoother unchanged
+    sm = finish_tracks(t, replace(tc, smooth="gp"), 25.0, c)
+    np.testing.assert_allclose(sm[["x", "y", "w", "h"]].to_numpy(), out[["x", "y", "w", "h"]].to_numpy(), atol=1e-8)
+    # recovery off: only interpolation
+    assert (finish_tracks(t, replace(tc, recover=False), 25.0, c).score == 0.9).all()
