@@ -47,6 +47,12 @@ from lgmot.train.recipes import CPU_LANGUAGE, LANGUAGE, MOT15_FOLDS, MOT15_TRAIN
 RAW = {"recover": False, "interpolate": False, "smooth": "none"}
 
 
+def _file_sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed: int, language: str,
              reuse: bool = False, choose: bool = True, log=print) -> tuple[float, int, dict]:
     """Train (or reuse) fold ``k``'s model, track its held-out sequences, choose the post-processing
@@ -63,6 +69,13 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
     from lgmot.model import load_model
 
     path = run / "model.safetensors"
+    done = out / "post" / f"fold{k + 1}.json"
+    if reuse and path.exists() and done.exists():
+        rec = json.loads(done.read_text())
+        if rec.get("model_sha256") == _file_sha(path) and rec.get("choose") == choose and all(
+                (out / d / f"{n}.txt").exists() for d in ("results", "results_interp") for n in held):
+            log(f"fold {k + 1}: its held-out results and post-processing choice are already in {out} (same model)")
+            return rec["assoc_seconds"], rec["frames"], {n: rec["chosen"] for n in held}
     if reuse and path.exists():
         model, mcfg = load_model(path)
         if (mcfg.train, mcfg.model) != (cfg.train, cfg.model):
@@ -107,8 +120,9 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
     postchoice.apply(raw, cands, fps, postchoice.tracker_config(base_tc, chosen), out / "results")
     assoc_s += time.perf_counter() - t0  # the post-processing counts in lgmot's time (file writing too)
     (out / "post").mkdir(parents=True, exist_ok=True)
-    (out / "post" / f"fold{k + 1}.json").write_text(json.dumps({"held_out": list(held), "chosen": chosen,
-                                                                "tried_on_training": tried}, indent=1))
+    (out / "post" / f"fold{k + 1}.json").write_text(json.dumps(
+        {"held_out": list(held), "chosen": chosen, "choose": choose, "model_sha256": _file_sha(path),
+         "assoc_seconds": assoc_s, "frames": frames, "tried_on_training": tried}, indent=1))
     return assoc_s, frames, {n: chosen for n in raw}
 
 
@@ -126,12 +140,17 @@ def main() -> None:
                     help="track with the fold models already in --out (same training recipe) instead of retraining")
     ap.add_argument("--no-choose", action="store_true",
                     help="interpolation only (the reference's post-processing), no choice on the training folds")
+    ap.add_argument("--folds", type=int, nargs="+", choices=[1, 2, 3],
+                    help="run only these folds (no table); a later --reuse run of all folds picks their results up")
     ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_cv.csv")
     a = ap.parse_args()
     t_all = time.perf_counter()
-    args = [(k, a.data, a.out, a.epochs, a.depth_every, a.seed, a.language, a.reuse, not a.no_choose)
-            for k in range(len(MOT15_FOLDS))]
+    folds = [k - 1 for k in a.folds] if a.folds else list(range(len(MOT15_FOLDS)))
+    args = [(k, a.data, a.out, a.epochs, a.depth_every, a.seed, a.language, a.reuse, not a.no_choose) for k in folds]
     done = list(run_jobs(run_fold, args, a.jobs))
+    if len(folds) < len(MOT15_FOLDS):
+        print(f"folds {a.folds} done in {a.out}; the table needs all three (with --reuse, finished folds are not re-run)")
+        return
     assoc_s, frames = sum(d[0] for d in done), sum(d[1] for d in done)
     choice = {n: c for d in done for n, c in d[2].items()}
     postchoice.save_choice(a.out / "post" / "choice.json", choice)
