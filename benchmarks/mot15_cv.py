@@ -72,7 +72,7 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
     done = out / "post" / f"fold{k + 1}.json"
     if reuse and path.exists() and done.exists():
         rec = json.loads(done.read_text())
-        if rec.get("model_sha256") == _file_sha(path) and rec.get("choose") == choose and all(
+        if rec.get("model_sha256") == _file_sha(path) and rec.get("choose") == choose and rec.get("grid") == postchoice.grid_key() and all(
                 (out / d / f"{n}.txt").exists() for d in ("results", "results_interp") for n in held):
             log(f"fold {k + 1}: its held-out results and post-processing choice are already in {out} (same model)")
             return rec["assoc_seconds"], rec["frames"], {n: rec["chosen"] for n in held}
@@ -121,7 +121,7 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
     assoc_s += time.perf_counter() - t0  # the post-processing counts in lgmot's time (file writing too)
     (out / "post").mkdir(parents=True, exist_ok=True)
     (out / "post" / f"fold{k + 1}.json").write_text(json.dumps(
-        {"held_out": list(held), "chosen": chosen, "choose": choose, "model_sha256": _file_sha(path),
+        {"held_out": list(held), "chosen": chosen, "choose": choose, "model_sha256": _file_sha(path), "grid": postchoice.grid_key(),
          "assoc_seconds": assoc_s, "frames": frames, "tried_on_training": tried}, indent=1))
     return assoc_s, frames, {n: chosen for n in raw}
 

@@ -23,9 +23,15 @@ INTERP_ONLY = {"recover": False, "interpolate": True, "smooth": "none"}
 RECOVERY_GRID = [{"recover": False}] + [
     {"recover": True, "recover_min_score": FLOOR, "recover_min_iou": iou, "recover_extrapolate": ext}
     for iou in (0.3, 0.5, 0.7) for ext in (0, 5, 15)]
-SMOOTH_GRID = [{"smooth": "none"}] + [{"smooth": "gp", "smooth_scale": s, "smooth_noise": n}
-                                      for s, n in ((5.0, 1.0), (10.0, 1.0), (20.0, 1.0), (10.0, 0.3), (10.0, 3.0))] + [
-    {"smooth": "savgol", "smooth_scale": s} for s in (3.0, 7.0)]
+SMOOTH_GRID = [{"smooth": "none"}] + [
+    {"smooth": "gp", "smooth_scale": s, "smooth_noise": n}
+    for s, n in ((5.0, 1.0), (10.0, 1.0), (20.0, 1.0), (10.0, 0.3), (10.0, 3.0), (5.0, 0.3), (10.0, 0.1), (20.0, 0.3))
+] + [{"smooth": "savgol", "smooth_scale": s} for s in (3.0, 7.0, 10.0, 15.0)]
+
+
+def grid_key() -> str:
+    """Identifies the grid (a finished fold chosen on another grid is re-run)."""
+    return json.dumps([RECOVERY_GRID, SMOOTH_GRID], sort_keys=True)
 
 
 def label(settings: dict) -> str:
