@@ -80,3 +80,25 @@ def test_gp_blocks_agree_with_the_full_solve(monkeypatch):
     monkeypatch.setattr(smooth, "GP_BLOCK", 160)  # 300 boxes in overlapping blocks of 160
     blocks = gp_smooth(t, v, scale=5.0, noise=1.0)
     np.testing.assert_allclose(blocks, full, atol=0.05)  # noise sd is 1
+
+
+def test_old_checkpoints_track_with_the_recipe_postprocessing(tmp_path):
+    """A model file without ``tracker.smooth`` in its config (the shipped one) gets the CPU recipe's
+    post-processing; a newer file keeps its own."""
+    from dataclasses import replace
+
+    from lgmot.config import Config, ModelConfig
+    from lgmot.model import HierarchicalMPN, save_model
+    from lgmot.track.run import DEFAULT_MODEL, load_tracker
+    from lgmot.train.recipes import CPU_POSTPROCESSING
+
+    if DEFAULT_MODEL.exists():
+        tracker, cfg = load_tracker(None, None, oracle=False)
+        tracker.close()
+        assert {k: getattr(cfg.tracker, k) for k in CPU_POSTPROCESSING} == CPU_POSTPROCESSING
+    c = Config(model=ModelConfig(node_in_dim=8))
+    c = replace(c, tracker=replace(c.tracker, smooth="none"))
+    save_model(tmp_path / "m.safetensors", HierarchicalMPN(c.model), c)
+    tracker, cfg = load_tracker(None, tmp_path / "m.safetensors", oracle=False)
+    tracker.close()
+    assert cfg.tracker.smooth == "none"
