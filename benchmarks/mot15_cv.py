@@ -6,10 +6,18 @@ from their public Faster R-CNN detections. The 11 result files are scored togeth
 and the peer trackers of ``benchmarks/peers.py`` run on the same detections in the same process
 (``mot15_peers.main``), so the table compares like with like.
 
-    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg|isg+spg|none] [--jobs 2] [--reuse]
+    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg|isg+spg|none] [--jobs 2] [--reuse] [--no-choose]
 
 The detection threshold is the recipe's (``min_score`` 0.65, the reference's byte065 value); the
 peers run on all detections with their own defaults and again on the same thresholded detections.
+
+Post-processing (``benchmarks/postchoice.py``): each fold's model also tracks its 8 *training*
+sequences, and the low-score recovery and smoother settings that score best there ((HOTA + IDF1) / 2)
+are applied to its held-out sequences; the held-out sequences never take part in the choice.
+Every peer row appears three times: raw, + the same linear interpolation, and + the same
+post-processing as lgmot's (per sequence, its fold's chosen settings; recovery only where the peer
+left low-score detections out, i.e. at '@ 0.65'). lgmot has two rows: interpolation only (the
+reference's post-processing) and the chosen post-processing. ``--no-choose``: interpolation only.
 
 Writes ``runs/mot15_cv/`` (models, results) and ``benchmarks/results/mot15_cv.{csv,md,json}``.
 """
@@ -25,18 +33,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import postchoice  # noqa: E402
 from jobs import run_jobs  # noqa: E402
 
 from lgmot.data import load_sequence  # noqa: E402
 from lgmot.track import Tracker  # noqa: E402
-from lgmot.track.run import prepare_inputs, track_sequence, write_sequence_results  # noqa: E402
+from lgmot.track.run import prepare_inputs, track_sequence  # noqa: E402
 from lgmot.train import train  # noqa: E402
 from lgmot.train.prepare import prepare_train_sequences  # noqa: E402
 from lgmot.train.recipes import CPU_LANGUAGE, LANGUAGE, MOT15_FOLDS, MOT15_TRAIN, cpu_recipe, mot15_paths  # noqa: E402
 
+#: the tracker's own post-processing off: the benchmark applies it (``postchoice``)
+RAW = {"recover": False, "interpolate": False, "smooth": "none"}
+
+
+def _file_sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
 
 def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed: int, language: str,
-             reuse: bool = False, log=print) -> tuple[float, int]:
+             reuse: bool = False, choose: bool = True, log=print) -> tuple[float, int, dict]:
+    """Train (or reuse) fold ``k``'s model, track its held-out sequences, choose the post-processing
+    on its training sequences (``choose``; else interpolation only, the reference's) and write the
+    held-out results: ``out/results`` (chosen post-processing), ``out/results_interp`` (interpolation
+    only), ``out/post/fold{k}.json`` (the choice and every setting tried). Returns (tracking seconds,
+    frames, sequence -> chosen settings)."""
     isg, spg = LANGUAGE[language]
     held = MOT15_FOLDS[k]
     train_names = [n for n in MOT15_TRAIN if n not in held]
@@ -46,6 +69,13 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
     from lgmot.model import load_model
 
     path = run / "model.safetensors"
+    done = out / "post" / f"fold{k + 1}.json"
+    if reuse and path.exists() and done.exists():
+        rec = json.loads(done.read_text())
+        if rec.get("model_sha256") == _file_sha(path) and rec.get("choose") == choose and rec.get("grid") == postchoice.grid_key() and all(
+                (out / d / f"{n}.txt").exists() for d in ("results", "results_interp") for n in held):
+            log(f"fold {k + 1}: its held-out results and post-processing choice are already in {out} (same model)")
+            return rec["assoc_seconds"], rec["frames"], {n: rec["chosen"] for n in held}
     if reuse and path.exists():
         model, mcfg = load_model(path)
         if (mcfg.train, mcfg.model) != (cfg.train, cfg.model):
@@ -58,19 +88,42 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
         log(f"fold {k + 1}: trained on {len(train_names)} sequences, {res.iterations} iterations, "
             f"{time.perf_counter() - t0:.0f}s")
         model, mcfg = load_model(path)
-    # the recipe's tracker settings (inference only), so a reused model tracks as a new one would
-    tracker = Tracker(replace(mcfg, tracker=cfg.tracker), model)
-    assoc_s, frames = 0.0, 0
-    for p in mot15_paths(data, held):
-        seq = load_sequence(p)
-        # public detections, no appearance (MOT15 has no images; PETS is scored the same way as the others)
-        inp = prepare_inputs(seq, "public", appearance=False, progress=False)  # the model's min_score applies
-        t0 = time.perf_counter()
-        tracks = track_sequence(tracker, inp)
-        assoc_s += time.perf_counter() - t0
-        frames += seq.info.length
-        write_sequence_results(out / "results", seq, tracks)
-    return assoc_s, frames
+    # the recipe's tracker settings (inference only), so a reused model tracks as a new one would;
+    # tracked once without post-processing, which is then chosen on the training sequences
+    base_tc = cfg.tracker
+    tracker = Tracker(replace(mcfg, tracker=postchoice.tracker_config(base_tc, RAW)), model)
+
+    def track(names):
+        raw, cands, fps, seconds = {}, {}, {}, 0.0
+        for p in mot15_paths(data, names):
+            seq = load_sequence(p)
+            # public detections, no appearance (MOT15 has no images; PETS is scored the same way as the others)
+            inp = prepare_inputs(seq, "public", appearance=False, progress=False)  # the model's min_score applies
+            t0 = time.perf_counter()
+            raw[seq.name] = track_sequence(tracker, inp)
+            seconds += time.perf_counter() - t0
+            cands[seq.name] = postchoice.candidates(inp.dets, base_tc.min_score)
+            fps[seq.name] = seq.info.fps
+        return raw, cands, fps, seconds
+
+    raw, cands, fps, assoc_s = track(held)
+    frames = sum(load_sequence(p).info.length for p in mot15_paths(data, held))
+    if choose:
+        tr_raw, tr_cands, tr_fps, _ = track(train_names)
+        log(f"fold {k + 1}: choosing the post-processing on its {len(train_names)} training sequences")
+        chosen, tried = postchoice.choose(base_tc, tr_raw, tr_cands, tr_fps, data / "mot15_train", log=log)
+    else:
+        chosen, tried = dict(postchoice.INTERP_ONLY), []
+    log(f"fold {k + 1}: chosen {postchoice.label(chosen)}")
+    postchoice.apply(raw, cands, fps, postchoice.tracker_config(base_tc, postchoice.INTERP_ONLY), out / "results_interp")
+    t0 = time.perf_counter()
+    postchoice.apply(raw, cands, fps, postchoice.tracker_config(base_tc, chosen), out / "results")
+    assoc_s += time.perf_counter() - t0  # the post-processing counts in lgmot's time (file writing too)
+    (out / "post").mkdir(parents=True, exist_ok=True)
+    (out / "post" / f"fold{k + 1}.json").write_text(json.dumps(
+        {"held_out": list(held), "chosen": chosen, "choose": choose, "model_sha256": _file_sha(path), "grid": postchoice.grid_key(),
+         "assoc_seconds": assoc_s, "frames": frames, "tried_on_training": tried}, indent=1))
+    return assoc_s, frames, {n: chosen for n in raw}
 
 
 def main() -> None:
@@ -85,12 +138,22 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (one core each)")
     ap.add_argument("--reuse", action="store_true",
                     help="track with the fold models already in --out (same training recipe) instead of retraining")
+    ap.add_argument("--no-choose", action="store_true",
+                    help="interpolation only (the reference's post-processing), no choice on the training folds")
+    ap.add_argument("--folds", type=int, nargs="+", choices=[1, 2, 3],
+                    help="run only these folds (no table); a later --reuse run of all folds picks their results up")
     ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_cv.csv")
     a = ap.parse_args()
     t_all = time.perf_counter()
-    args = [(k, a.data, a.out, a.epochs, a.depth_every, a.seed, a.language, a.reuse) for k in range(len(MOT15_FOLDS))]
+    folds = [k - 1 for k in a.folds] if a.folds else list(range(len(MOT15_FOLDS)))
+    args = [(k, a.data, a.out, a.epochs, a.depth_every, a.seed, a.language, a.reuse, not a.no_choose) for k in folds]
     done = list(run_jobs(run_fold, args, a.jobs))
+    if len(folds) < len(MOT15_FOLDS):
+        print(f"folds {a.folds} done in {a.out}; the table needs all three (with --reuse, finished folds are not re-run)")
+        return
     assoc_s, frames = sum(d[0] for d in done), sum(d[1] for d in done)
+    choice = {n: c for d in done for n, c in d[2].items()}
+    postchoice.save_choice(a.out / "post" / "choice.json", choice)
     fps = frames / assoc_s
     recipe = cpu_recipe()
     min_score = recipe.tracker.min_score
@@ -98,8 +161,11 @@ def main() -> None:
     import mot15_peers
 
     mot15_peers.main(["--data", str(a.data / "mot15_train"), "--table", str(a.table),
-                      "--min-score", "0", str(min_score),
-                      "--lgmot-results", str(a.out / "results"), "--lgmot-name", name, "--lgmot-fps", f"{fps:.1f}"])
+                      "--min-score", "0", str(min_score), "--post-choice", str(a.out / "post" / "choice.json"),
+                      "--lgmot-row", f"{name}, interp.={a.out / 'results_interp'}",
+                      "--lgmot-results", str(a.out / "results"),
+                      "--lgmot-name", f"{name}, post-processing chosen on training folds",
+                      "--lgmot-fps", f"{fps:.1f}"])
     meta = {"epochs": a.epochs, "depth_every": a.depth_every, "seed": a.seed, "language": a.language,
             "min_score": min_score, "lr_schedule": recipe.train.lr_schedule, "jobs": a.jobs,
             "directional_motion": recipe.model.directional_motion,
@@ -107,6 +173,7 @@ def main() -> None:
             "augmentation": recipe.train.augmentation, "loss_ignore": list(recipe.train.loss_ignore),
             "class_balance": recipe.train.class_balance,
             "folds": [list(f) for f in MOT15_FOLDS], "lgmot_assoc_fps": round(fps, 1), "reused_models": a.reuse,
+            "post_processing_by_fold": [postchoice.label(choice[f[0]]) for f in MOT15_FOLDS],
             "total_seconds": round(time.perf_counter() - t_all, 1)}
     a.table.with_suffix(".json").write_text(json.dumps(meta, indent=2))
     print(json.dumps(meta))

@@ -148,3 +148,33 @@ def test_model_trained_without_appearance_skips_the_encoder(seq_root, tmp_path):
     assert "appearance not computed: the model was trained without it" in r.output
     assert len(read_results(out / "source.txt")) > 0
     assert not list(out.glob("cache/*.npz"))
+
+
+def test_min_score_sets_the_tracking_threshold(tmp_path):
+    """``--min-score`` below the config's ``min_score`` tracks the weaker detections too (it used to
+    filter only while loading, so the config's 0.65 still applied inside the tracker)."""
+    root = make_sequence(tmp_path / "s", frames=20, people=4, seed=3)
+    gt = np.loadtxt(root / "gt" / "gt.txt", delimiter=",")
+    gt = gt[gt[:, 6] > 0]
+    # the GT boxes as detections: persons 1 and 3 score 0.9, persons 2 and 4 score 0.4
+    score = np.where(gt[:, 1] % 2 == 1, 0.9, 0.4)
+    lines = [f"{int(r[0])},-1,{r[2]:.3f},{r[3]:.3f},{r[4]:.3f},{r[5]:.3f},{s},-1,-1,-1" for r, s in zip(gt, score)]
+    (root / "det" / "det.txt").write_text("\n".join(lines) + "\n")
+    cfg = tmp_path / "cfg.yaml"
+    c = preset("lgmot")
+    replace(c, tracker=replace(c.tracker, min_score=0.65, interpolate=False)).save(cfg)
+
+    def run(*extra):
+        out = tmp_path / f"o{len(extra)}"
+        res = invoke("track", root, "--out", out, "--oracle", "--config", cfg, "-q", *extra)
+        assert res.exit_code == 0, res.output
+        return read_results(out / f"{load_sequence(root).name}.txt")
+
+    default = run()
+    assert len(default) == (score == 0.9).sum() and (default.score == 0.9).all()
+    low = run("--min-score", "0.3")
+    assert len(low) == len(gt) and low.id.nunique() == 4 and sorted(set(low.score)) == [0.4, 0.9]
+    # above every score: the tracker falls back to all detections (another score scale), as the config would
+    assert len(run("--min-score", "0.95", "--no-interpolate")) == len(gt)
+    assert "smooth" in one_line_error(invoke("track", root, "--out", tmp_path / "x", "--oracle", "--smooth", "spline",
+                                             "-q"))

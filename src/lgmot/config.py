@@ -53,9 +53,24 @@ class TrackerConfig:
     #: pre-thresholded detections (YOLOX confidence >= 0.65, A.11); as there, the threshold is
     #: skipped for a sequence where no detection reaches it (other score scales).
     min_score: float = 0.0
+    #: offline low-score recovery (``solve.recover_low_score``; not in the reference): after
+    #: tracking the detections >= ``min_score``, those in [``recover_min_score``, ``min_score``)
+    #: that overlap a track's predicted box (interpolated inside its gaps, extrapolated at constant
+    #: velocity up to ``recover_extrapolate`` frames past its ends) with IoU >= ``recover_min_iou``
+    #: join it (per-frame Hungarian matching, each box at most once); see docs/accuracy.md
+    recover: bool = False
+    recover_min_score: float = 0.1
+    recover_min_iou: float = 0.5
+    recover_extrapolate: int = 0
     interpolate: bool = True
     #: fill only gaps of at most this many seconds (None: every gap, as the reference)
     interpolate_max_gap_s: float | None = None
+    #: track smoothing after interpolation (``solve.smooth_tracks``; not in the reference): 'none',
+    #: 'gp' (GP regression with a linear mean, length scale ``smooth_scale`` frames, relative noise
+    #: ``smooth_noise``) or 'savgol' (Savitzky-Golay, half window ``smooth_scale`` frames)
+    smooth: str = "none"
+    smooth_scale: float = 10.0
+    smooth_noise: float = 1.0
     node_id_min_ratio: float = 0.5
 
     @property
@@ -85,6 +100,14 @@ class TrackerConfig:
             raise ValueError("tracker.frames_per_graph and tracker.top_k_nns must be >= 1")
         if not 0.0 <= self.min_track_objectness <= 1.0:
             raise ValueError("tracker.min_track_objectness is a probability: 0 (off) to 1")
+        if not 0.0 <= self.recover_min_iou <= 1.0:
+            raise ValueError("tracker.recover_min_iou is an IoU: 0 to 1")
+        if self.recover_extrapolate < 0:
+            raise ValueError("tracker.recover_extrapolate must be >= 0 frames")
+        if self.smooth not in ("none", "gp", "savgol"):
+            raise ValueError("tracker.smooth is 'none', 'gp' or 'savgol'")
+        if self.smooth != "none" and not (self.smooth_scale > 0 and self.smooth_noise > 0):
+            raise ValueError("tracker.smooth_scale and tracker.smooth_noise must be > 0")
         if self.interpolate_max_gap_s is not None and not self.interpolate_max_gap_s >= 0:
             raise ValueError("tracker.interpolate_max_gap_s must be >= 0 (or null: every gap)")
         return self

@@ -16,7 +16,12 @@ def track(
     source: Path = typer.Argument(..., help="A MOT sequence folder, a dataset root (with --split/--seqmap), a video file or an image folder."),
     out: Path = typer.Option(..., "--out", "-o", help="Results folder: one <seq>.txt per sequence."),
     detections: str = typer.Option("public", help="public | gt | builtin | builtin-fast | a MOT det FILE."),
-    min_score: Optional[float] = typer.Option(None, help="Drop detections below this score."),
+    min_score: Optional[float] = typer.Option(None, help="Track the detections scoring at least this (sets the "
+                                              "tracker's min_score; default: the model's). With low-score "
+                                              "recovery on, the recovery floor is lowered to it if above."),
+    recover: Optional[bool] = typer.Option(None, "--recover/--no-recover", help="Add low-score detections that "
+                                           "continue a track (default: the config's)."),
+    smooth: Optional[str] = typer.Option(None, help="Track smoother: none | gp | savgol (default: the config's)."),
     config: Optional[str] = typer.Option(None, help="Tracker config: lgmot | sushi | a YAML file. Default: the "
                                                     "model's own (tracking settings it was trained with); lgmot with --oracle."),
     model: Optional[Path] = typer.Option(None, help="Model checkpoint (.safetensors). Default: the shipped model."),
@@ -43,11 +48,11 @@ def track(
         prepare_out_dir(out)
         cfg = load_config(config) if config else None
         tracker, cfg = load_tracker(cfg, model, oracle)
-        if interpolate is not None:
-            from dataclasses import replace
-
-            cfg = replace(cfg, tracker=replace(cfg.tracker, interpolate=interpolate))
-            tracker.config = cfg
+        cfg = with_tracking_options(cfg, min_score, interpolate, recover, smooth)
+        tracker.config = cfg
+        # the tracker applies min_score (with its fallback for other score scales); only the built-in
+        # detector needs a confidence floor as it runs, low enough for the tracker and recovery
+        min_score = load_floor(detections, cfg.tracker) if min_score is not None else None
         if clip_workers is not None:
             tracker.workers = clip_workers
         seqs = resolve_sources(source, split, seqmap)
@@ -61,6 +66,44 @@ def track(
             typer.echo(_track_one(job, seq, tracker, progress=not quiet))
     except (InputError, KeyError, ValueError, OSError) as e:
         fail(message(e, out))
+
+
+def with_tracking_options(cfg, min_score: float | None = None, interpolate: bool | None = None,
+                          recover: bool | None = None, smooth: str | None = None):
+    """``cfg`` with the tracking options of the command line that are set (None: the config's).
+    ``min_score`` is the tracker's threshold; a recovery floor above it comes down to it."""
+    from dataclasses import replace
+
+    from ..solve import SMOOTHERS
+
+    tc = cfg.tracker
+    if min_score is not None:
+        tc = replace(tc, min_score=float(min_score), recover_min_score=min(tc.recover_min_score, float(min_score)))
+    if interpolate is not None:
+        tc = replace(tc, interpolate=interpolate)
+    if recover is not None:
+        tc = replace(tc, recover=recover)
+    if smooth is not None:
+        if smooth not in SMOOTHERS:
+            raise ValueError(f"--smooth: choose from {', '.join(SMOOTHERS)}")
+        tc = replace(tc, smooth=smooth)
+    return replace(cfg, tracker=tc.validate())
+
+
+def detection_floor(tc) -> float:
+    """The lowest score a detection needs to be of any use to the tracker: the recovery floor when
+    recovery is on, else the tracking threshold."""
+    return min(tc.recover_min_score, tc.min_score) if tc.recover else tc.min_score
+
+
+def load_floor(detections: str, tc) -> float | None:
+    """The score floor detections are loaded with: the built-in detector's confidence threshold,
+    lowered to :func:`detection_floor` when that is below the preset's; None (all) otherwise."""
+    if detections not in ("builtin", "builtin-fast"):
+        return None
+    from ..detect import detect_preset
+
+    return min(detect_preset(detections).min_score, detection_floor(tc))
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,20 @@ def interpolate(tracks: pd.DataFrame, max_gap: int | None = None) -> pd.DataFram
         "score": np.minimum(score[src], score[src + 1]),
     })
     return _sorted(pd.concat([t, new], ignore_index=True))
+
+
+def finish_tracks(tracks: pd.DataFrame, tc, fps: float, candidates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The post-processing after the track filters, in order, as ``tc`` (a ``TrackerConfig``) sets it:
+    low-score recovery from ``candidates`` (DET_COLUMNS; None or empty: nothing to recover) when
+    ``tc.recover``, interpolation of the gaps when ``tc.interpolate``, smoothing ``tc.smooth``.
+    Any tracker's output table can go through it (the benchmarks give the peers' the same)."""
+    from .recover import recover_low_score
+    from .smooth import smooth_tracks
+
+    if tc.recover and candidates is not None and len(candidates):
+        tracks = recover_low_score(tracks, candidates, tc.recover_min_iou, tc.recover_extrapolate)
+    if tc.interpolate:
+        tracks = interpolate(tracks, max_gap_frames(tc.interpolate_max_gap_s, fps))
+    if tc.smooth != "none":
+        tracks = smooth_tracks(tracks, tc.smooth, tc.smooth_scale, tc.smooth_noise)
+    return _sorted(tracks)

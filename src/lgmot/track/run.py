@@ -94,8 +94,22 @@ def load_tracker(config: Config | None, model_path: str | Path | None, oracle: b
     from ..model import load_model
 
     model, ck_cfg = load_model(path)
-    cfg = ck_cfg if config is None else _merge_tracker(ck_cfg, config)
+    cfg = _with_recipe_postprocessing(ck_cfg, path) if config is None else _merge_tracker(ck_cfg, config)
     return Tracker(cfg, model), cfg
+
+
+def _with_recipe_postprocessing(cfg: Config, path: Path) -> Config:
+    """A checkpoint written before the tracker had a smoother (no ``tracker.smooth`` in its stored
+    config, e.g. the shipped model, trained by the CPU recipe) tracks with the CPU recipe's
+    post-processing (``train.recipes.CPU_POSTPROCESSING``); a newer one with its own."""
+    from dataclasses import replace
+
+    from ..model import read_metadata
+    from ..train.recipes import CPU_POSTPROCESSING
+
+    if "smooth" in (read_metadata(path).get("config", {}).get("tracker") or {}):
+        return cfg
+    return replace(cfg, tracker=replace(cfg.tracker, **CPU_POSTPROCESSING))
 
 
 def _merge_tracker(ck_cfg: Config, user: Config) -> Config:

@@ -1,8 +1,8 @@
 """``Tracker(config, model).track(sequence)``: detections (+ appearance) -> tracks.
 
 Clips of ``frames_per_graph`` frames overlap by ``graph_overlap``; each clip runs the hierarchy;
-clips are stitched by Hungarian matching on shared detections; short tracks are dropped and gaps
-interpolated.
+clips are stitched by Hungarian matching on shared detections; short tracks are dropped, low-score
+detections recovered, gaps interpolated and tracks smoothed (as the config says).
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from ..config import Config
 from ..data.schema import TRACK_COLUMNS, empty
 from ..detect.filter import confident
 from ..graph import Tracklets
-from ..solve import (Stitcher, clip_slices, drop_low_rank, drop_short, drop_unconfident, drop_unlikely, interpolate,
-                     max_gap_frames)
+from ..solve import (Stitcher, clip_slices, drop_low_rank, drop_short, drop_unconfident, drop_unlikely, finish_tracks,
+                     low_score_candidates)
 from ..threads import single_thread
 from .hierarchy import ClipLevels, EdgeScorer, oracle_scorer, run_levels
 from .parallel import ClipPool, default_clip_workers, state_key
@@ -104,6 +104,9 @@ class Tracker:
             appearance = None
         if len(dets) == 0:
             return empty(TRACK_COLUMNS)
+        # the detections below min_score that recovery may add to the tracks afterwards
+        candidates = (low_score_candidates(dets, confident(dets.score.to_numpy(), cfg.min_score), cfg.recover_min_score)
+                      if cfg.recover else None)
         dets, app, gid = tracked_detections(dets, cfg.min_score, appearance, gt_ids)
         if self.oracle and gid is None:
             raise ValueError("oracle tracking needs GT identities for the detections")
@@ -141,8 +144,7 @@ class Tracker:
         tracks = drop_short(tracks, cfg.min_track_len)
         tracks = drop_unconfident(tracks, cfg.min_track_score)
         tracks = drop_low_rank(tracks, cfg.min_track_rank)
-        if cfg.interpolate:
-            tracks = interpolate(tracks, max_gap_frames(cfg.interpolate_max_gap_s, fps))
+        tracks = finish_tracks(tracks, cfg, fps, candidates)
         return tracks[TRACK_COLUMNS].sort_values(["frame", "id"]).reset_index(drop=True)
 
 
