@@ -55,6 +55,18 @@ class _Frame:
     uid0: int  # stream-wide number of row 0
     app: np.ndarray | None  # (n, D) float32, NaN rows = none
     obj: np.ndarray  # (n,) level-0 objectness of the latest solve (NaN: none)
+    ids: np.ndarray  # (n,) track id once decided (-1 before; and for detections not tracked)
+
+
+@dataclass
+class _Prov:
+    """The newest solve's undecided detections whose track already has an id."""
+
+    frame: np.ndarray
+    id: np.ndarray
+    uid: np.ndarray
+    score: np.ndarray
+    obj: np.ndarray
 
 
 @dataclass
@@ -120,6 +132,7 @@ class OnlineTracker:
                                 if uses_appearance is None else bool(uses_appearance))
         self.encoder = encoder
         self._id_base = 0
+        self._xywh_out = False
         self._reset()
 
     @classmethod
@@ -137,10 +150,9 @@ class OnlineTracker:
         self._decided = 0  # frames <= this have ids
         self._emitted = 0  # frames <= this were output
         self._rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # decided, not output: (row, id)
-        self._det_id: dict[int, int] = {}  # uid -> id of decided detections still buffered
         self._stats: dict[int, list] = {}  # id -> [n, score sum, objectness sum, objectness n, last frame]
         self._last_obs: dict[int, tuple[int, np.ndarray, float, float]] = {}  # id -> (frame, box, score, cls)
-        self._prov = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))  # frame, id, uid
+        self._prov = _Prov(*(np.zeros(0, np.int64),) * 3, np.zeros(0), np.zeros(0))
         self._any_confident = False
 
     @property
@@ -153,12 +165,12 @@ class OnlineTracker:
         """Add the next frame's detections; return the committed rows of frame ``newest - latency``
         (an empty ``(0, 8)`` array while fewer frames have arrived). ``frame``: the BGR image, for
         appearance (when the model uses it); ``embs``: ``(N, D)`` appearance vectors instead."""
-        boxes, scores, cls = _check_dets(dets)
+        boxes, scores, cls = _check_dets(dets, self._xywh_out)
         app = self._appearance(boxes, frame, embs)
         self._t += 1
         t = self._t
         n = len(boxes)
-        self._frames[t] = _Frame(boxes, scores, cls, self._next_uid, app, np.full(n, np.nan))
+        self._frames[t] = _Frame(boxes, scores, cls, self._next_uid, app, np.full(n, np.nan), np.full(n, -1, np.int64))
         self._next_uid += n
         if not self._any_confident and n and (scores >= self.config.tracker.min_score).any():
             self._any_confident = True
@@ -240,37 +252,37 @@ class OnlineTracker:
 
     def _solve(self, s: int, e: int) -> _Part:
         """``run_levels`` on the clip ``[s, e]``, reusing finished level windows."""
-        cfg = self.config.tracker
-        depth = cfg.depth
-        if depth == 1:
-            part = self._leaf(s, e)
-        else:
-            w = cfg.frames_per_level[depth - 2]
-            part = _cat([self._level(depth - 2, a, e) for a in range(s, e + 1, w)])
+        depth = self.config.tracker.depth
+        part = self._leaf(s, e) if depth == 1 else _cat(self._parts(depth - 2, s, e))
         part = self._run(depth - 1, part, s)
-        for fr_no, uid, ob in zip(part.t.det_frame, part.uid, part.obj):
-            if not np.isnan(ob):
-                fr = self._frames[int(fr_no)]
-                fr.obj[int(uid) - fr.uid0] = ob
+        if not np.isnan(part.obj).all():
+            for f in np.unique(part.t.det_frame):
+                m = part.t.det_frame == f
+                fr = self._frames[int(f)]
+                fr.obj[part.uid[m] - fr.uid0] = part.obj[m]
         return part
 
-    def _level(self, level: int, a: int, end: int) -> _Part:
-        """Detections of the level window starting at ``a`` (up to ``end``) after levels 0..level."""
+    def _parts(self, level: int, a: int, end: int) -> list[_Part]:
+        """Per window of ``level`` from ``a`` (a window start) to ``end``: its detections after levels
+        0..level. Finished windows are computed once; the others in one graph, as in a clip."""
         w = self.config.tracker.frames_per_level[level]
-        b = min(a + w - 1, end)
-        complete = a + w - 1 <= self._t
-        key = (level, a)
-        if complete and key in self._cache:
-            return self._cache[key]
-        if level == 0:
-            part = self._leaf(a, b)
-        else:
-            wp = self.config.tracker.frames_per_level[level - 1]
-            part = _cat([self._level(level - 1, x, b) for x in range(a, b + 1, wp)])
-        part = self._run(level, part, a)
-        if complete:
-            self._cache[key] = part
-        return part
+        starts = list(range(a, end + 1, w))
+        out: list[_Part] = []
+        for x in starts:
+            hit = self._cache.get((level, x)) if x + w - 1 <= self._t else None
+            if hit is None:
+                break
+            out.append(hit)
+        if len(out) == len(starts):
+            return out
+        x0 = starts[len(out)]
+        inp = self._leaf(x0, end) if level == 0 else _cat(self._parts(level - 1, x0, end))
+        done = self._run(level, inp, x0)
+        for x, piece in zip(starts[len(out):], _split(done, x0, w, len(starts) - len(out))):
+            if x + w - 1 <= self._t:
+                self._cache[(level, x)] = piece
+            out.append(piece)
+        return out
 
     def _leaf(self, a: int, b: int) -> _Part:
         """Level-0 tracklets of the tracked detections of frames ``a..b``."""
@@ -321,63 +333,72 @@ class OnlineTracker:
             for f in np.unique(g_frame):
                 m = g_frame == f
                 fr = self._frames[int(f)]
-                self._rows[int(f)] = (g_uid[m] - fr.uid0, g_id[m])
-                for r, i in zip(g_uid[m] - fr.uid0, g_id[m]):
-                    st = self._stats.setdefault(int(i), [0, 0.0, 0.0, 0, 0])
+                rows, ids = g_uid[m] - fr.uid0, g_id[m]
+                fr.ids[rows] = ids
+                self._rows[int(f)] = (rows, ids)
+                for r, i in zip(rows.tolist(), ids.tolist()):
+                    st = self._stats.get(i)
+                    if st is None:
+                        st = self._stats[i] = [0, 0.0, 0.0, 0, 0]
                     st[0] += 1
                     st[1] += fr.scores[r]
                     if not np.isnan(fr.obj[r]):
                         st[2] += fr.obj[r]
                         st[3] += 1
                     st[4] = int(f)
-            self._det_id.update(zip(g_uid.tolist(), g_id.tolist()))
         self._decided = max(self._decided, upto)
         # provisional: undecided detections whose label already has an id (its latest decided one)
-        lab_id: dict[int, int] = {}
-        for u, lab in zip(uid[sel].tolist(), labels[sel].tolist()):
-            i = self._det_id.get(u)
-            if i is not None:
-                lab_id[lab] = i
-        rest = np.flatnonzero(~sel)
-        ids = np.array([lab_id.get(int(lab), -1) for lab in labels[rest]], np.int64)
-        ok = ids >= 0
-        self._prov = (frames[rest][ok], ids[ok], uid[rest][ok])
+        ids = self._gather(frames, uid, "ids", -1)
+        has = np.flatnonzero(ids >= 0)  # in frame order: the last one per label is its latest
+        lab, last = np.unique(labels[has][::-1], return_index=True)
+        rest = np.flatnonzero(frames > upto)
+        pos = np.searchsorted(lab, labels[rest])
+        ok = (pos < len(lab)) & (lab[np.minimum(pos, len(lab) - 1)] == labels[rest]) if len(lab) else \
+            np.zeros(len(rest), bool)
+        rest, pos = rest[ok], pos[ok]
+        pid = ids[has][::-1][last[pos]]
+        fr_r, uid_r = frames[rest], uid[rest]
+        self._prov = _Prov(fr_r, pid, uid_r, self._gather(fr_r, uid_r, "scores", np.nan),
+                           self._gather(fr_r, uid_r, "obj", np.nan))
+
+    def _gather(self, frames: np.ndarray, uid: np.ndarray, name: str, fill) -> np.ndarray:
+        """The per-detection record ``name`` of each (frame-sorted) detection."""
+        out = np.full(len(uid), fill, np.int64 if name == "ids" else np.float64)
+        if len(uid) == 0:
+            return out
+        bounds = np.flatnonzero(np.r_[True, frames[1:] != frames[:-1], True])
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            fr = self._frames[int(frames[lo])]
+            out[lo:hi] = getattr(fr, name)[uid[lo:hi] - fr.uid0]
+        return out
 
     # --- output -----------------------------------------------------------------------------------
     def _known(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(frame, id, uid) of every detection whose track is known beyond the output: decided but
         not output, then provisional."""
-        fs, ids, uids = [self._prov[0]], [self._prov[1]], [self._prov[2]]
+        fs, ids, uids = [self._prov.frame], [self._prov.id], [self._prov.uid]
         for f, (rows, i) in self._rows.items():
             fs.append(np.full(len(rows), f, np.int64))
             ids.append(i)
             uids.append(rows + self._frames[f].uid0)
         return np.concatenate(fs), np.concatenate(ids), np.concatenate(uids)
 
-    def _row(self, uid: int) -> tuple[_Frame, int]:
-        # frames are few and hold consecutive uids: find the one holding this uid
-        for fr in self._frames.values():
-            if fr.uid0 <= uid < fr.uid0 + len(fr.scores):
-                return fr, uid - fr.uid0
-        raise KeyError(uid)
-
-    def _keeps(self, ids: np.ndarray, k_frame: np.ndarray, k_id: np.ndarray, k_uid: np.ndarray) -> np.ndarray:
-        """Whether each track in ``ids`` passes the offline track filters on what is known now."""
+    def _keeps(self, ids: np.ndarray) -> np.ndarray:
+        """Whether each track in ``ids`` passes the offline track filters on what is known now
+        (its decided detections and the newest solve's provisional ones)."""
         tc = self.config.tracker
+        pv = self._prov
         keep = np.ones(len(ids), bool)
-        prov = k_frame > self._decided  # decided ones are in _stats already
         for j, i in enumerate(ids.tolist()):
-            st = self._stats.get(i, [0, 0.0, 0.0, 0, 0])
-            mine = prov & (k_id == i)
-            n, s, on, o = st[0], st[1], st[3], st[2]
+            n, s, o, on = self._stats.get(i, (0, 0.0, 0.0, 0, 0))[:4]
+            mine = pv.id == i
             if mine.any():
-                for u in k_uid[mine].tolist():
-                    fr, r = self._row(u)
-                    n += 1
-                    s += fr.scores[r]
-                    if not np.isnan(fr.obj[r]):
-                        o += fr.obj[r]
-                        on += 1
+                n += int(mine.sum())
+                s += float(pv.score[mine].sum())
+                ob = pv.obj[mine]
+                ob = ob[~np.isnan(ob)]
+                o += float(ob.sum())
+                on += len(ob)
             if n < tc.min_track_len:
                 keep[j] = False
             elif tc.min_track_score > 0 and s / n < tc.min_track_score:
@@ -390,15 +411,19 @@ class OnlineTracker:
 
     def _rank_ok(self, ids: np.ndarray) -> np.ndarray:
         """``min_track_rank`` over the buffered decided and provisional detections."""
-        rows = [(u, i) for u, i in self._det_id.items()] + list(zip(self._prov[2].tolist(), self._prov[1].tolist()))
-        if not rows:
-            return np.ones(len(ids), bool)
-        u, i = np.array(rows).T
-        sc = np.array([self._row(int(x))[0].scores[self._row(int(x))[1]] for x in u])
-        rk = score_ranks(sc)
+        sc = [self._prov.score]
+        tid = [self._prov.id]
+        for fr in self._frames.values():
+            m = fr.ids >= 0
+            sc.append(fr.scores[m])
+            tid.append(fr.ids[m])
+        sc, tid = np.concatenate(sc), np.concatenate(tid)
         out = np.ones(len(ids), bool)
-        for j, tid in enumerate(ids.tolist()):
-            m = i == tid
+        if len(sc) == 0:
+            return out
+        rk = score_ranks(sc)
+        for j, i in enumerate(ids.tolist()):
+            m = tid == i
             out[j] = not m.any() or rk[m].mean() >= self.config.tracker.min_track_rank
         return out
 
@@ -410,11 +435,10 @@ class OnlineTracker:
         k_frame, k_id, k_uid = self._known()
         out = []
         if len(rows):
-            keep = self._keeps(ids, k_frame, k_id, k_uid)
+            keep = self._keeps(ids)
             rows, ids = rows[keep], ids[keep]
-            b = fr.boxes[rows]
-            out.append(np.column_stack([b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3],
-                                        ids + 1 + self._id_base, fr.scores[rows], fr.cls[rows], rows]))
+            out.append(np.column_stack([self._corners(fr.boxes[rows]), ids + 1 + self._id_base, fr.scores[rows],
+                                        fr.cls[rows], rows]))
             for r, i in zip(rows.tolist(), ids.tolist()):
                 self._last_obs[i] = (f, fr.boxes[r], float(fr.scores[r]), float(fr.cls[r]))
         if self.config.tracker.interpolate:
@@ -442,7 +466,7 @@ class OnlineTracker:
         cand = [i for i in waiting if i in nxt]
         if not cand:
             return _EMPTY
-        keep = self._keeps(np.array(cand, np.int64), k_frame, k_id, k_uid)
+        keep = self._keeps(np.array(cand, np.int64))
         out = []
         for i, ok in zip(cand, keep):
             if not ok:
@@ -451,24 +475,28 @@ class OnlineTracker:
             q, u = nxt[i]
             if gap_max is not None and q - p - 1 > gap_max:
                 continue
-            fq, r = self._row(u)
+            fq = self._frames[q]
+            r = u - fq.uid0
             box_q = fq.boxes[r]
             frac = (f - p) / (q - p)
             c_p, c_q = box_p[:2] + box_p[2:] / 2, box_q[:2] + box_q[2:] / 2
             c = c_p + frac * (c_q - c_p)
             wh = box_p[2:] + frac * (box_q[2:] - box_p[2:])
-            x, y = c - wh / 2
-            out.append([x, y, x + wh[0], y + wh[1], i + 1 + self._id_base, min(score_p, float(fq.scores[r])), cls_p, -1])
+            box = self._corners(np.r_[c - wh / 2, wh][None])[0]
+            out.append([*box, i + 1 + self._id_base, min(score_p, float(fq.scores[r])), cls_p, -1])
         return np.array(out) if out else _EMPTY
+
+    def _corners(self, xywh: np.ndarray) -> np.ndarray:
+        if self._xywh_out:  # track_online: the exact boxes, as the offline tracker's tables
+            return xywh
+        return np.column_stack([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]])
 
     # --- memory -----------------------------------------------------------------------------------
     def _trim(self) -> None:
         """Forget what no later solve, decision or output can need."""
         keep_from = min(self._clip_start(self._t + 1), self._flush_start(self._decided), self._emitted + 1)
         for f in [f for f in self._frames if f < keep_from]:
-            fr = self._frames.pop(f)
-            for u in range(fr.uid0, fr.uid0 + len(fr.scores)):
-                self._det_id.pop(u, None)
+            del self._frames[f]
         for key in [k for k in self._cache if k[1] < keep_from]:
             del self._cache[key]
         dead = [i for i, st in self._stats.items() if st[4] < keep_from]
@@ -477,7 +505,28 @@ class OnlineTracker:
             self._last_obs.pop(i, None)
 
 
-def _check_dets(dets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _split(part: _Part, x0: int, w: int, n: int) -> list[_Part]:
+    """``part`` (windows of ``w`` frames from ``x0``, nodes and detections in window order) cut
+    into its ``n`` windows."""
+    if n == 1:
+        return [part]
+    t = part.t
+    edges = x0 + w * np.arange(1, n)
+    nb = np.r_[0, np.searchsorted(t.start_frame, edges), t.n_nodes]
+    db = np.r_[0, np.searchsorted(t.det_frame, edges), t.n_dets]
+    out = []
+    for k in range(n):
+        ns, ds = slice(nb[k], nb[k + 1]), slice(db[k], db[k + 1])
+        out.append(_Part(Tracklets(
+            start_frame=t.start_frame[ns], end_frame=t.end_frame[ns], start_box=t.start_box[ns],
+            end_box=t.end_box[ns], app=t.app[ns], has_app=t.has_app[ns], gt_id=t.gt_id[ns],
+            det_frame=t.det_frame[ds], det_box=t.det_box[ds], det_node=t.det_node[ds] - nb[k],
+            det_gt=t.det_gt[ds], det_has_app=t.det_has_app[ds], det_score=t.det_score[ds]),
+            part.uid[ds], part.obj[ds]))
+    return out
+
+
+def _check_dets(dets, xywh: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(boxes x, y, w, h; scores; classes) of an ``N x 6`` array, or a one-line InputError."""
     if not isinstance(dets, np.ndarray):
         raise InputError(None, f"update(dets): expected a numpy array N x 6 (x1, y1, x2, y2, conf, cls), "
@@ -493,6 +542,8 @@ def _check_dets(dets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     bad = ~np.isfinite(d).all(axis=1)
     if bad.any():
         raise InputError(None, f"update(dets): row {int(np.flatnonzero(bad)[0])} is not finite: {d[bad][0].tolist()}")
+    if xywh:  # track_online's exact boxes
+        return d[:, :4].copy(), d[:, 4].copy(), d[:, 5].copy()
     bad = (d[:, 2] <= d[:, 0]) | (d[:, 3] <= d[:, 1])
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
@@ -511,25 +562,27 @@ def track_online(tracker: OnlineTracker, dets: pd.DataFrame, n_frames: int,
     order = np.lexsort((d.det_id.to_numpy(), d.frame.to_numpy()))
     frames = d.frame.to_numpy(np.int64)[order]
     xywh = d[["x", "y", "w", "h"]].to_numpy(np.float64)[order]
-    arr = np.column_stack([xywh[:, 0], xywh[:, 1], xywh[:, 0] + xywh[:, 2], xywh[:, 1] + xywh[:, 3],
-                           d.score.to_numpy(np.float64)[order], np.zeros(len(d))])
+    arr = np.column_stack([xywh, d.score.to_numpy(np.float64)[order], np.zeros(len(d))])
     app = None if appearance is None else np.asarray(appearance, np.float32)[order]
     bounds = np.searchsorted(frames, np.arange(1, n_frames + 2))
-    outs = []
-    base = tracker.latency
     if tracker.frame_count:
         raise ValueError("track_online needs a tracker at the start of a stream")
-    for f in range(1, n_frames + 1):
-        lo, hi = bounds[f - 1], bounds[f]
-        o = tracker.update(arr[lo:hi], embs=None if app is None else app[lo:hi])
-        if len(o):
-            outs.append(np.column_stack([np.full(len(o), f - base), o]))
-    for f, o in tracker.flush(per_frame=True):
-        if len(o):
-            outs.append(np.column_stack([np.full(len(o), f), o]))
+    outs = []
+    tracker._xywh_out = True
+    try:
+        for f in range(1, n_frames + 1):
+            lo, hi = bounds[f - 1], bounds[f]
+            o = tracker.update(arr[lo:hi], embs=None if app is None else app[lo:hi])
+            if len(o):
+                outs.append(np.column_stack([np.full(len(o), f - tracker.latency), o]))
+        for f, o in tracker.flush(per_frame=True):
+            if len(o):
+                outs.append(np.column_stack([np.full(len(o), f), o]))
+    finally:
+        tracker._xywh_out = False
     if not outs:
         return typed(pd.DataFrame(columns=TRACK_COLUMNS), TRACK_COLUMNS)
     a = np.concatenate(outs)
-    t = pd.DataFrame({"frame": a[:, 0], "id": a[:, 5] - 1, "x": a[:, 1], "y": a[:, 2], "w": a[:, 3] - a[:, 1],
-                      "h": a[:, 4] - a[:, 2], "score": a[:, 6]})
+    t = pd.DataFrame({"frame": a[:, 0], "id": a[:, 5] - 1, "x": a[:, 1], "y": a[:, 2], "w": a[:, 3],
+                      "h": a[:, 4], "score": a[:, 6]})
     return typed(t, TRACK_COLUMNS).sort_values(["frame", "id"], kind="stable").reset_index(drop=True)
