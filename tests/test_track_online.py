@@ -157,3 +157,43 @@ def test_cli_show_without_a_display_is_a_one_line_error(monkeypatch):
     assert res.exit_code == 2
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: --show needs a display: no DISPLAY"), res.output
+
+
+class _StubEncoder:
+    name, dim = "stub", 8
+
+    def __init__(self):
+        self.calls = []
+
+    def encode(self, crops):
+        self.calls.append([c.shape for c in crops])
+        return np.stack([np.full(self.dim, c.mean(), np.float32) for c in crops])
+
+
+def test_appearance_online_from_frames_and_embeddings(model_cfg):
+    _, cfg = model_cfg
+    seen = []
+
+    def scorer(level, t, g):
+        seen.append((level, t.app.shape[1], t.has_app.copy()))
+        return np.full(len(g.edges), 0.9)
+
+    enc = _StubEncoder()
+    on = OnlineTracker(cfg, scorer=scorer, latency=0, encoder=enc, uses_appearance=True)
+    img = np.random.default_rng(0).integers(0, 255, (100, 200, 3), dtype=np.uint8)
+    dets = np.array([[10, 10, 30, 60, 0.9, 0], [100, 20, 130, 80, 0.8, 0]], float)
+    on.update(dets, img)
+    on.update(dets + [2, 0, 2, 0, 0, 0], img)
+    assert [len(c) for c in enc.calls] == [2, 2] and enc.calls[0] == [(50, 20, 3), (60, 30, 3)]
+    assert seen and all(d == 8 and h.all() for _, d, h in seen)
+    seen.clear()
+    out = on.update(dets + [4, 0, 4, 0, 0, 0], embs=np.ones((2, 8)))  # vectors instead of a frame
+    assert len(enc.calls) == 2 and all(d == 8 and h.all() for _, d, h in seen)
+    assert sorted(out[:, 4]) == [1, 2] and sorted(out[:, 7]) == [0, 1]  # linked to the first frame's tracks
+    with pytest.raises(InputError, match="update\\(embs\\): expected 2 rows"):
+        on.update(dets, embs=np.ones((3, 8)))
+    plain = OnlineTracker(cfg, scorer=scorer, latency=0, encoder=enc, uses_appearance=False)
+    seen.clear()
+    plain.update(dets, img)
+    plain.update(dets, img)
+    assert len(enc.calls) == 2 and all(d == 0 for _, d, _ in seen)  # a model without appearance never embeds
