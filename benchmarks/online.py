@@ -1,6 +1,6 @@
 """Online lgmot (``lgmot.track.OnlineTracker``) against offline lgmot and the online peers.
 
-    python benchmarks/online.py mot15 --runs /work/runs/cv_s42 [/work/runs/cv_s0 ...]
+    python benchmarks/online.py mot15 --runs /work/runs/cv_s42 [/work/runs/cv_s0 ...] [--folds 1 2 3]
     python benchmarks/online.py speed [--frames 600]
     python benchmarks/online.py memory [--minutes 30]
     python benchmarks/online.py report
@@ -92,66 +92,88 @@ def _peer_run(name: str, dets: pd.DataFrame, fps: float, width: int, height: int
 
 
 # ------------------------------------------------------------------------------------------------
-def mot15(runs: list[Path], latencies, out: Path, peers=PEERS) -> dict:
+def mot15(runs: list[Path], latencies, out: Path, folds=(1, 2, 3), peers=PEERS) -> dict | None:
+    """Track the held-out sequences of ``folds`` (their times go to ``out/<run>/times_fold<k>.json``);
+    once every fold of every run is there, score everything and write ``online_mot15.json``."""
     import torch
 
-    from folds import fold_models
-    from lgmot.train.recipes import cpu_recipe, mot15_paths
-    from mot15_peers import score_results
+    from lgmot.model import load_model
+    from lgmot.train.recipes import MOT15_FOLDS, cpu_recipe, mot15_paths
 
     torch.set_num_threads(1)
     tc = cpu_recipe().tracker
-    gt_root = DATA / "mot15_train"
-    res: dict = {"runs": [str(r) for r in runs], "latencies": list(latencies), "tracker": {
-        "min_score": tc.min_score, "interpolate": tc.interpolate, "frames_per_graph": tc.frames_per_graph},
-        "lgmot": {}, "peers": {}}
-    peer_times: dict[str, list] = {}
     for si, run in enumerate(runs):
-        times: dict[str, list] = {"offline": []}
-        frames_total = 0
-        for held, model, mcfg in fold_models(run):
+        for k in folds:
+            path = run / f"fold{k}" / "model.safetensors"
+            if not path.exists():
+                sys.exit(f"{path}: no fold model (benchmarks/mot15_cv.py trains them)")
+            model, mcfg = load_model(path)
             cfg = replace(mcfg, tracker=tc)
             offline = Tracker(cfg, model, workers=1)
-            for p in mot15_paths(DATA, held):
+            times: dict[str, list] = {"frames": [0], "offline": []}
+            for p in mot15_paths(DATA, MOT15_FOLDS[k - 1]):
                 seq = load_sequence(p)
                 inp = prepare_inputs(seq, "public", appearance=False, progress=False)
                 n, fps = seq.info.length, seq.info.fps
-                frames_total += n
+                times["frames"][0] += n
                 t0 = time.perf_counter()
                 tracks = offline.track_detections(inp.dets, fps)
                 times["offline"].append(time.perf_counter() - t0)
                 write_results(out / run.name / "offline" / f"{seq.name}.txt", tracks)
                 for lat in latencies:
                     key = f"online-{lat}"
-                    ts = times.setdefault(key, [])
                     on = OnlineTracker(cfg, model, latency=lat, fps=fps)
-                    tracks = track_online(on, inp.dets, n, times=ts)
+                    tracks = track_online(on, inp.dets, n, times=times.setdefault(key, []))
                     write_results(out / run.name / key / f"{seq.name}.txt", tracks)
-                print(f"{run.name} {seq.name}: done", flush=True)
                 if si == 0:  # the peers do not depend on the fold model
                     d, _, _ = tracked_detections(inp.dets, tc.min_score)
                     gap = max_gap_frames(tc.interpolate_max_gap_s, fps)
                     for name in peers:
                         tr, ts = _peer_run(name, d, fps, seq.info.width, seq.info.height, n)
-                        peer_times.setdefault(name, []).extend(ts)
+                        times.setdefault(name, []).extend(ts)
                         write_results(out / "peers" / name / f"{seq.name}.txt", tr)
                         write_results(out / "peers" / f"{name}+interp" / f"{seq.name}.txt", interpolate(tr, gap))
+                print(f"{run.name} fold {k} {seq.name}: done", flush=True)
+            atomic_write_text(out / run.name / f"times_fold{k}.json", json.dumps(times))
+    return score_mot15(runs, latencies, out, peers)
+
+
+def score_mot15(runs: list[Path], latencies, out: Path, peers=PEERS) -> dict | None:
+    from lgmot.train.recipes import cpu_recipe
+    from mot15_peers import score_results
+
+    tc = cpu_recipe().tracker
+    gt_root = DATA / "mot15_train"
+    missing = [str(out / r.name / f"times_fold{k}.json") for r in runs for k in (1, 2, 3)
+               if not (out / r.name / f"times_fold{k}.json").exists()]
+    if missing:
+        print(f"not scored yet: waiting for {', '.join(missing)}")
+        return None
+    res: dict = {"runs": [str(r) for r in runs], "latencies": list(latencies), "tracker": {
+        "min_score": tc.min_score, "interpolate": tc.interpolate, "frames_per_graph": tc.frames_per_graph},
+        "lgmot": {}, "peers": {}}
+    for si, run in enumerate(runs):
+        t: dict[str, list] = {}
+        for k in (1, 2, 3):
+            for key, v in json.loads((out / run.name / f"times_fold{k}.json").read_text()).items():
+                t.setdefault(key, []).extend(v)
+        frames_total = int(sum(t["frames"]))
         for key in ["offline", *[f"online-{lat}" for lat in latencies]]:
             row = score_results(key, out / run.name / key, gt_root)
             if key == "offline":
-                tsum = float(np.sum(times[key]))
+                tsum = float(np.sum(t[key]))
                 row.update(mean_ms=1000 * tsum / frames_total, p99_ms=math.nan, fps=frames_total / tsum, updates=0)
             else:
-                row.update(_time_stats(times[key]))
+                row.update(_time_stats(t[key]))
             res["lgmot"].setdefault(key, []).append({k: v for k, v in row.items() if k != "tracker"})
             print(f"{run.name} {key:10s} HOTA {row['HOTA']:.2f} IDF1 {row['IDF1']:.2f} MOTA {row['MOTA']:.2f} "
                   f"update {row['mean_ms']:.2f} ms (p99 {row['p99_ms']:.1f})", flush=True)
-        _save("mot15", res)
-    for name, ts in peer_times.items():
-        for suffix in ("", "+interp"):
-            row = score_results(name + suffix, out / "peers" / (name + suffix), gt_root)
-            row.update(_time_stats(ts))
-            res["peers"][name + suffix] = {k: v for k, v in row.items() if k != "tracker"}
+        if si == 0:
+            for name in peers:
+                for suffix in ("", "+interp"):
+                    row = score_results(name + suffix, out / "peers" / (name + suffix), gt_root)
+                    row.update(_time_stats(t[name]))
+                    res["peers"][name + suffix] = {k: v for k, v in row.items() if k != "tracker"}
     _save("mot15", res)
     return res
 
@@ -341,11 +363,13 @@ def main() -> None:
                     help="MOT15 CV runs (fold{1,2,3}/model.safetensors), one per seed")
     ap.add_argument("--latencies", type=int, nargs="+", default=list(LATENCIES))
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "online")
+    ap.add_argument("--folds", type=int, nargs="+", default=[1, 2, 3], help="mot15: the folds to track now "
+                    "(scored once every fold of every run is done)")
     ap.add_argument("--frames", type=int, default=600, help="speed: frames of the 30-objects stream")
     ap.add_argument("--minutes", type=float, default=30.0, help="memory: length of the synthetic stream")
     a = ap.parse_args()
     if a.part == "mot15":
-        mot15(a.runs, a.latencies, a.out)
+        mot15(a.runs, a.latencies, a.out, a.folds)
     elif a.part == "speed":
         speed(a.frames, a.latencies)
     elif a.part == "memory":
