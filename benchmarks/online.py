@@ -285,7 +285,8 @@ def report() -> Path:
             sd = (lambda c: float(df[c].std(ddof=1)) if len(df) > 1 else None)
             lat = "all (offline)" if key == "offline" else key.split("-")[1]
             name = "lgmot offline" if key == "offline" else "lgmot online"
-            lines.append(f"| {name} | {lat} | {_fmt(df.HOTA.mean(), sd('HOTA'))} | {_fmt(df.IDF1.mean(), sd('IDF1'))} | "
+            lines.append(f"| {name} | {lat} | {_fmt(df.HOTA.mean(), sd('HOTA'))} | "
+                         f"{_fmt(df.IDF1.mean(), sd('IDF1'))} | "
                          f"{_fmt(df.MOTA.mean(), sd('MOTA'))} | {_fmt(df.mean_ms.mean(), nd=2)} | "
                          f"{_fmt(df.p99_ms.mean())} | {_fmt(df.fps.mean(), nd=0)} |")
             csv_rows.append({"tracker": name, "latency": lat, **df.mean(numeric_only=True).to_dict()})

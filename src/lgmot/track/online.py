@@ -127,7 +127,8 @@ class OnlineTracker:
         elif not 1 <= every <= min(latency + 1, self.stride):
             raise ValueError(f"every must be in 1..{min(latency + 1, self.stride)} (at most latency + 1 and the "
                              f"clip stride), got {every}")
-        self.config, self.scorer, self.latency, self.fps, self.every = config, scorer, int(latency), float(fps), int(every)
+        self.config, self.scorer = config, scorer
+        self.latency, self.fps, self.every = int(latency), float(fps), int(every)
         self.uses_appearance = (getattr(model, "trained_with_appearance", None) is not False
                                 if uses_appearance is None else bool(uses_appearance))
         self.encoder = encoder
@@ -201,6 +202,10 @@ class OnlineTracker:
 
     # --- inputs -----------------------------------------------------------------------------------
     def _appearance(self, boxes: np.ndarray, frame, embs) -> np.ndarray | None:
+        if frame is not None and (not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3
+                                  or frame.dtype != np.uint8):
+            got = f"shape {frame.shape}, {frame.dtype}" if isinstance(frame, np.ndarray) else type(frame).__name__
+            raise InputError(None, f"update(frame): expected an H x W x 3 uint8 BGR image, got {got}")
         if not self.uses_appearance:
             return None
         if embs is not None:
@@ -208,12 +213,7 @@ class OnlineTracker:
             if e.ndim != 2 or e.shape[0] != len(boxes):
                 raise InputError(None, f"update(embs): expected {len(boxes)} rows of appearance, got shape {e.shape}")
             return e
-        if frame is None:
-            return None
-        if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-            got = f"shape {frame.shape}, {frame.dtype}" if isinstance(frame, np.ndarray) else type(frame).__name__
-            raise InputError(None, f"update(frame): expected an H x W x 3 uint8 BGR image, got {got}")
-        if len(boxes) == 0:
+        if frame is None or len(boxes) == 0:
             return None
         if self.encoder is None:
             from ..embed import default_encoder
