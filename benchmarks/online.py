@@ -69,7 +69,8 @@ def _time_stats(times) -> dict:
             "updates": int(len(t))}
 
 
-def _peer_run(name: str, dets: pd.DataFrame, fps: float, width: int, height: int, n_frames: int):
+def _peer_run(name: str, dets: pd.DataFrame, fps: float, width: int, height: int, n_frames: int,
+              clock=time.perf_counter):
     """(tracks, per-update seconds) of peer ``name`` (``benchmarks/peers.py``) on ``dets``."""
     import peers as P
 
@@ -85,9 +86,9 @@ def _peer_run(name: str, dets: pd.DataFrame, fps: float, width: int, height: int
         update = lambda d, _u=tracker.update, _b=blank: _u(d, _b)  # noqa: E731
     raw, times = [], []
     for inp in inputs:
-        t0 = time.perf_counter()
+        t0 = clock()
         raw.append(update(inp))
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return P._to_tracks([to_rows(r) for r in raw]), times
 
 
@@ -189,20 +190,22 @@ def speed(frames: int, latencies, peers=PEERS, n_objects: int = 30) -> dict:
     model, cfg = load_model(DEFAULT_MODEL)
     dets, _ = synthetic_detections(n_objects, frames)
     res = {"objects_per_frame": n_objects, "frames": frames, "detections": len(dets), "model": DEFAULT_MODEL.name,
+           "clock": "CPU time of the calling thread (time.thread_time)", "load_before": os.getloadavg(),
            "lgmot": {}, "peers": {}}
     skip = cfg.tracker.frames_per_graph  # the first window fills up: timed from frame 151 on
     for lat in latencies:
         ts: list = []
-        track_online(OnlineTracker(cfg, model, latency=lat, fps=30.0), dets, frames, times=ts)
+        track_online(OnlineTracker(cfg, model, latency=lat, fps=30.0), dets, frames, times=ts, clock=time.thread_time)
         res["lgmot"][f"online-{lat}"] = _time_stats(ts[skip:])
         print(f"speed online-{lat}: {res['lgmot'][f'online-{lat}']}", flush=True)
-    t0 = time.perf_counter()
+    t0 = time.thread_time()
     Tracker(cfg, model, workers=1).track_detections(dets, 30.0)
-    sec = time.perf_counter() - t0
+    sec = time.thread_time() - t0
     res["lgmot"]["offline"] = {"mean_ms": 1000 * sec / frames, "p99_ms": math.nan, "fps": frames / sec, "updates": 0}
     for name in peers:
-        _, ts = _peer_run(name, dets, 30.0, 1920, 1080, frames)
+        _, ts = _peer_run(name, dets, 30.0, 1920, 1080, frames, clock=time.thread_time)
         res["peers"][name] = _time_stats(ts[skip:])
+    res["load_after"] = os.getloadavg()
     _save("speed", res)
     return res
 
@@ -309,7 +312,10 @@ def report() -> Path:
             lines.append(f"| lgmot {key} | {_fmt(r['mean_ms'], nd=2)} | {_fmt(r['p99_ms'])} | {_fmt(r['fps'], nd=0)} |")
         for key, r in sp["peers"].items():
             lines.append(f"| {key} | {_fmt(r['mean_ms'], nd=2)} | {_fmt(r['p99_ms'])} | {_fmt(r['fps'], nd=0)} |")
-        lines += ["", "Timed from frame 151 (the first window full); offline: seconds per frame.", ""]
+        lines += ["", "CPU time of the calling thread per `update()` (one core; the machine was shared, load average "
+                  f"{sp['load_before'][0]:.1f} before and {sp['load_after'][0]:.1f} after, so wall-clock times were "
+                  "several times longer), timed from frame 151 (the first window full); offline: CPU seconds per "
+                  "frame of `track_detections` with 1 clip worker. Peers: the same boxes, library defaults.", ""]
     if me:
         ok = me["ratio_last_first"] <= 1.05
         lines += [f"## Memory over a {me['minutes']:g}-minute stream ({me['fps']:g} fps, {me['people']} people, "
