@@ -314,8 +314,11 @@ def report() -> Path:
                   "files scored together (TrackEval COMBINED, no preprocessing). Public detections, lgmot's "
                   f"min_score {m['tracker']['min_score']} applied for every tracker; lgmot interpolates gaps (its "
                   "default), '+interp' rows add the same interpolation to a peer (which makes the peer offline). "
-                  "Update times: every `update()` call on one thread on a shared 2-core machine (offline: "
-                  "seconds per frame of `track_detections`, 1 clip worker).", ""]
+                  "Update times: wall clock of every `update()` call on one thread on a 2-core machine shared "
+                  "with other jobs (load average 15-20; the CPU-time table below is the fair cost), offline: "
+                  "seconds per frame of `track_detections`, 1 clip worker. Latency 0 scores low mostly "
+                  "because `min_track_len` 2 is judged when a row is output: the first box of every track is "
+                  "dropped (docs/online.md).", ""]
     if sp:
         lines += [f"## Update time at {sp['objects_per_frame']} objects per frame (synthetic boxes, "
                   f"{sp['frames']} frames, one thread, model {sp['model']})", "",
