@@ -13,8 +13,10 @@ from ..errors import InputError, named_path
 
 @app.command()
 def track(
-    source: Path = typer.Argument(..., help="A MOT sequence folder, a dataset root (with --split/--seqmap), a video file or an image folder."),
-    out: Path = typer.Option(..., "--out", "-o", help="Results folder: one <seq>.txt per sequence."),
+    source: Path = typer.Argument(..., help="A MOT sequence folder, a dataset root (with --split/--seqmap), a video file or an "
+                                              "image folder; with --show also a camera index or a stream URL."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results folder: one <seq>.txt per sequence "
+                                                                  "(required unless --show)."),
     detections: str = typer.Option("public", help="public | gt | builtin | builtin-fast | a MOT det FILE."),
     min_score: Optional[float] = typer.Option(None, help="Track the detections scoring at least this (sets the "
                                               "tracker's min_score; default: the model's). With low-score "
@@ -38,14 +40,29 @@ def track(
     clip_workers: Optional[int] = typer.Option(None, min=1, help="Clips of a sequence tracked concurrently, in forked "
                                                "processes where possible (default: LGMOT_TRACK_WORKERS, else "
                                                "min(2, CPUs)); same tracks."),
+    online: bool = typer.Option(False, "--online", help="Track frame by frame (lgmot.track.OnlineTracker): a frame's "
+                                                        "ids are final --latency frames after it arrives."),
+    latency: int = typer.Option(30, min=0, help="With --online: frames between a frame's arrival and its final ids "
+                                                "(0: the newest frame's ids)."),
+    show: bool = typer.Option(False, "--show", help="With --online: show the annotated stream live in an OpenCV window "
+                                                    "(SOURCE may be a camera index or a stream URL)."),
 ) -> None:
     """Track every sequence of SOURCE and write MOTChallenge result files."""
     from ..config import load_config
     from ..track.run import load_tracker, resolve_sources
 
     terminate_like_interrupt()
+    if show:
+        if not online:
+            fail("--show needs --online (the offline tracker has no ids until the whole sequence is read)")
+        problem = _no_display()
+        if problem:
+            fail(f"--show needs a display: {problem}; write result files with --out (and --save-video) instead")
+    elif out is None:
+        fail("--out is required (the results folder)")
     try:
-        prepare_out_dir(out)
+        if out is not None:
+            prepare_out_dir(out)
         cfg = load_config(config) if config else None
         tracker, cfg = load_tracker(cfg, model, oracle)
         cfg = with_tracking_options(cfg, min_score, interpolate, recover, smooth)
@@ -55,8 +72,14 @@ def track(
         min_score = load_floor(detections, cfg.tracker) if min_score is not None else None
         if clip_workers is not None:
             tracker.workers = clip_workers
+        if online and oracle:
+            fail("--online does not take --oracle")
+        if show:
+            _show_live(str(source), tracker, latency, detections, min_score, appearance, out, split, seqmap)
+            return
         seqs = resolve_sources(source, split, seqmap)
-        job = _Job(cfg, model, oracle, detections, min_score, appearance, cache_dir or out / "cache", out, save_video)
+        job = _Job(cfg, model, oracle, detections, min_score, appearance, cache_dir or out / "cache", out, save_video,
+                   online, latency)
         if workers > 1 and len(seqs) > 1:
             errors = _track_parallel(job, seqs, min(workers, len(seqs)), quiet)
             if errors:
@@ -119,6 +142,8 @@ class _Job:
     cache_dir: Path
     out: Path
     save_video: bool
+    online: bool = False
+    latency: int = 30
 
 
 def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
@@ -129,9 +154,17 @@ def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
     # a model trained without appearance cannot use it: do not compute it
     inputs = prepare_inputs(seq, job.detections, job.min_score, appearance=job.appearance and tracker.uses_appearance,
                             cache_dir=job.cache_dir, progress=progress, need_gt_ids=job.oracle)
-    tracks = track_sequence(tracker, inputs)
+    if job.online:
+        from ..track.online import OnlineTracker, track_online
+
+        on = OnlineTracker.from_tracker(tracker, latency=job.latency, fps=seq.info.fps)
+        tracks = track_online(on, inputs.dets, seq.info.length, inputs.app)
+    else:
+        tracks = track_sequence(tracker, inputs)
     path = write_sequence_results(job.out, seq, tracks)  # atomic (temporary file + rename)
-    msg = f"{seq.name}: {len(inputs.dets)} detections -> {tracks.id.nunique()} tracks in {time.perf_counter() - t0:.1f}s -> {path}"
+    mode = f" online, latency {job.latency}," if job.online else ""
+    msg = (f"{seq.name}:{mode} {len(inputs.dets)} detections -> {tracks.id.nunique()} tracks in "
+           f"{time.perf_counter() - t0:.1f}s -> {path}")
     if job.appearance and seq.has_images and not tracker.uses_appearance:
         msg += " (appearance not computed: the model was trained without it)"
     if job.save_video:
@@ -222,3 +255,117 @@ def _collect(pool, job: _Job, seqs: list, bar, errors: list[str]) -> None:
         else:
             errors.append(msg)
         bar.update(task, advance=1, description=seq.name)
+
+
+def _no_display() -> str:
+    """Why no OpenCV window can open here ('' when one can)."""
+    import os
+    import sys
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return "no DISPLAY or WAYLAND_DISPLAY is set"
+    import cv2
+
+    info = cv2.getBuildInformation()
+    gui = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.strip().startswith("GUI:")), "")
+    if gui.upper() in ("", "NONE"):
+        return "this OpenCV build has no GUI (opencv-python-headless); install opencv-python"
+    return ""
+
+
+def _open_stream(source: str):
+    """(cv2.VideoCapture, fps) of a camera index, a stream URL or a video file."""
+    import cv2
+
+    cap = cv2.VideoCapture(int(source) if source.isdigit() else source)
+    if not cap.isOpened():
+        raise InputError(source, "cannot open this camera, stream or video")
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    return cap, (fps if fps and 0 < fps < 1000 else 30.0)
+
+
+def _show_live(source: str, tracker, latency: int, detections: str, min_score, appearance: bool, out, split,
+               seqmap) -> None:
+    """Online tracking of a camera, stream URL, video or sequence, drawn live; 'q' or Esc stops.
+    A frame is drawn when its ids are final (``latency`` frames after it arrives)."""
+    from collections import defaultdict, deque
+    from pathlib import Path as _P
+
+    import cv2
+    import numpy as np
+    import pandas as pd
+
+    from ..data.motio import write_results
+    from ..detect import detect_preset
+    from ..detect.yolo import YoloV3TinyDetector
+    from ..track.online import OnlineTracker
+    from ..viz import draw_tracks
+
+    path = _P(source)
+    frames_of = None
+    public = None
+    name = "camera" if source.isdigit() else (path.stem if path.exists() else "stream")
+    if path.exists() and (path.is_dir() or path.suffix.lower() not in (".mp4", ".avi", ".mkv", ".mov", ".webm")):
+        from ..track.run import resolve_sources
+
+        seq = resolve_sources(path, split, seqmap)[0]
+        fps, frames_of, name = seq.info.fps, (img for _, img in seq.frames()), seq.name
+        if detections == "public" and seq.detections is not None:
+            public = seq.detections
+    else:
+        cap, fps = _open_stream(source)
+
+        def _read():
+            while True:
+                ok, img = cap.read()
+                if not ok:
+                    return
+                yield img
+        frames_of = _read()
+    detector = None
+    if public is None:
+        dcfg = detect_preset("builtin" if detections in ("public", "gt") else detections)
+        detector = YoloV3TinyDetector(dcfg.input_size, conf_threshold=min_score or dcfg.min_score,
+                                      nms_threshold=dcfg.nms)
+    on = OnlineTracker.from_tracker(tracker, latency=latency, fps=fps)
+    if not appearance:
+        on.uses_appearance = False
+    window = f"lgmot online (latency {latency}) - {name}"
+    cv2.namedWindow(window, cv2.WINDOW_NORMAL)
+    held: deque = deque()
+    trails: dict = defaultdict(lambda: deque(maxlen=20))
+    rows_all = []
+
+    def draw(img, res, f) -> bool:
+        rows = pd.DataFrame({"id": res[:, 4].astype(int), "x": res[:, 0], "y": res[:, 1],
+                             "w": res[:, 2] - res[:, 0], "h": res[:, 3] - res[:, 1]})
+        if out is not None and len(res):
+            rows_all.append(rows.assign(frame=f, id=rows.id - 1, score=res[:, 5]))
+        cv2.imshow(window, draw_tracks(img, rows, trails))
+        return (cv2.waitKey(1) & 0xFF) not in (ord("q"), 27)
+
+    f = 0
+    try:
+        for img in frames_of:
+            f += 1
+            if public is not None:
+                d = public[public.frame == f]
+                b = d[["x", "y", "w", "h"]].to_numpy(np.float64)
+                det = np.column_stack([b[:, :2], b[:, :2] + b[:, 2:], d.score.to_numpy(), np.zeros(len(d))])
+            else:
+                r = detector(img)
+                det = np.column_stack([r, np.zeros(len(r))]) if len(r) else np.zeros((0, 6))
+            res = on.update(det, img)
+            held.append(img)
+            if f > latency:
+                if not draw(held.popleft(), res, f - latency):
+                    break
+        else:
+            for g, res in on.flush(per_frame=True):
+                if not draw(held.popleft(), res, g):
+                    break
+    finally:
+        cv2.destroyAllWindows()
+    if out is not None and rows_all:
+        p = write_results(named_path(out, name, ".txt"), pd.concat(rows_all, ignore_index=True))
+        typer.echo(f"{name}: online, latency {latency} -> {p}")

@@ -197,3 +197,28 @@ def majority_id(group: np.ndarray, ids: np.ndarray, n_groups: int, min_ratio: fl
     ok = counts[head] >= min_ratio * total[g]
     out[g[ok]] = pairs[head[ok], 1]
     return out
+
+
+def concat(parts: list[Tracklets]) -> Tracklets:
+    """The tracklets of consecutive time windows as one set: nodes and detections in the given
+    order (each part's ``det_node`` shifted by the nodes before it). Parts without appearance
+    (D = 0) get zero rows without ``has_app`` when another part has it."""
+    if not parts:
+        return Tracklets.from_detections(np.zeros(0, np.int64), np.zeros((0, 4)))
+    if len(parts) == 1:
+        return parts[0]
+    d = max(p.app.shape[1] for p in parts)
+
+    def app(p: Tracklets) -> np.ndarray:
+        return p.app if p.app.shape[1] == d else np.zeros((p.n_nodes, d), np.float32)
+
+    offsets = np.cumsum([0] + [p.n_nodes for p in parts[:-1]])
+    cat = np.concatenate
+    return Tracklets(
+        start_frame=cat([p.start_frame for p in parts]), end_frame=cat([p.end_frame for p in parts]),
+        start_box=cat([p.start_box for p in parts]), end_box=cat([p.end_box for p in parts]),
+        app=cat([app(p) for p in parts]), has_app=cat([p.has_app for p in parts]),
+        gt_id=cat([p.gt_id for p in parts]), det_frame=cat([p.det_frame for p in parts]),
+        det_box=cat([p.det_box for p in parts]),
+        det_node=cat([p.det_node + o for p, o in zip(parts, offsets)]), det_gt=cat([p.det_gt for p in parts]),
+        det_has_app=cat([p.det_has_app for p in parts]), det_score=cat([p.det_score for p in parts]))

@@ -46,22 +46,36 @@ def run_levels(t0: Tracklets, cfg: TrackerConfig, fps: float, clip_start: int, s
     t = t0
     objectness = None
     for level in range(cfg.depth):
-        n = len(t.start_frame)
-        if n <= 1:
+        if t.n_nodes <= 1:
             break
-        g = build_level(t, level, cfg, fps, clip_start, features)
-        if len(g.edges) == 0:
-            labels = np.arange(n, dtype=np.int64)
-        else:
-            scored = scorer(level, t, g)
-            if isinstance(scored, tuple):
-                scored, nodes = scored
-                if level == 0 and nodes is not None:
-                    objectness = np.asarray(nodes, dtype=np.float64)[t0.det_node]
-            p = np.asarray(scored, dtype=np.float64)
-            active = round_flow(n, g.edges, p, method=cfg.rounding)
-            labels = components(n, g.edges[active])
-            if on_level is not None:
-                on_level(level, t, g, p)
-        t = merge(t, labels, cfg.node_id_min_ratio)
+        t, nodes = run_level(t, level, cfg, fps, clip_start, scorer, features, on_level)
+        if level == 0 and nodes is not None:
+            objectness = nodes[t0.det_node]
     return ClipLevels(np.asarray(t.det_node, dtype=np.int64), objectness)
+
+
+def run_level(t: Tracklets, level: int, cfg: TrackerConfig, fps: float, clip_start: int, scorer: EdgeScorer,
+              features: FeatureSpec = FeatureSpec(),
+              on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None
+              ) -> tuple[Tracklets, np.ndarray | None]:
+    """One level: build the graph of ``t``, score, round, merge. Returns (the next level's tracklets,
+    the scorer's node objectness (N,) of ``t`` or None). Windows of the level are independent
+    (no edge crosses one), which ``track.online`` relies on to reuse finished windows."""
+    n = t.n_nodes
+    if n <= 1:
+        return t, None
+    g = build_level(t, level, cfg, fps, clip_start, features)
+    nodes = None
+    if len(g.edges) == 0:
+        labels = np.arange(n, dtype=np.int64)
+    else:
+        scored = scorer(level, t, g)
+        if isinstance(scored, tuple):
+            scored, nodes = scored
+            nodes = None if nodes is None else np.asarray(nodes, dtype=np.float64)
+        p = np.asarray(scored, dtype=np.float64)
+        active = round_flow(n, g.edges, p, method=cfg.rounding)
+        labels = components(n, g.edges[active])
+        if on_level is not None:
+            on_level(level, t, g, p)
+    return merge(t, labels, cfg.node_id_min_ratio), nodes
