@@ -36,3 +36,31 @@ def torch_threads(n: int) -> Iterator[None]:
 def single_thread():
     """Graph and MPN ops: one intra-op thread unless ``LGMOT_GRAPH_THREADS`` says otherwise."""
     return torch_threads(env_threads("LGMOT_GRAPH_THREADS"))
+
+
+_BLAS = None  # threadpoolctl's BLAS controller, made once per process (making one costs ~10 ms)
+
+
+def blas_threads(n: int):
+    """Run numpy's BLAS (matrix products) on ``n`` threads, restoring the setting afterwards
+    (about 10 us a call). Without it OpenBLAS starts one thread per core for any product above
+    a small size, and forked clip workers on a loaded machine then spin against each other
+    (a 20x slow-down measured on 2 cores). A no-op where threadpoolctl is missing."""
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS = ThreadpoolController().select(user_api="blas")
+        except Exception:  # pragma: no cover - threadpoolctl missing or failing: leave BLAS alone
+            _BLAS = False
+    if _BLAS is False or not _BLAS.lib_controllers:
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return _BLAS.limit(limits=n)
+
+
+def single_thread_blas():
+    """numpy's BLAS on one thread unless ``LGMOT_GRAPH_THREADS`` says otherwise (the numpy MPN)."""
+    return blas_threads(env_threads("LGMOT_GRAPH_THREADS"))

@@ -1,0 +1,302 @@
+"""The hierarchical MPN's inference in numpy: what ``lgmot track`` runs, without importing torch.
+
+Same network and the same fused form as the torch inference path (``mpn._InferenceSteps``),
+written for numpy's lower per-operation cost: the graphs of a clip are small (a few hundred to a
+few thousand edges, 16-80 features), so a torch forward spent most of its time dispatching about
+40 small operations per step, and importing torch (and torch_geometric) took seconds before any
+work. Differences to the torch path:
+
+* The directed edges are permuted once per forward so that each half's messages arrive grouped
+  by their receiving node (stable, so each node still sums its messages in edge order);
+  ``np.add.reduceat`` then replaces ``index_add_``. Outputs are returned in the caller's order.
+* The two directions of an edge share their features, so the edge encoder runs on E rows, not 2E.
+* Matrix products go through numpy's BLAS instead of torch's: results agree with the torch path to
+  float32 rounding (about 1e-7 relative), not bit for bit
+  (``tests/test_model_infer_numpy.py``).
+
+Weights are read from the checkpoint with ``safetensors.numpy`` and checked against the stored
+SHA-256 like :func:`lgmot.model.load_model`; :meth:`InferenceModel.from_torch` copies a torch
+``HierarchicalMPN``'s weights (for tests and benchmarks).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import ModelConfig
+
+__all__ = ["InferenceModel", "InferenceOutput", "load_inference_model"]
+
+
+@dataclass
+class InferenceOutput:
+    """Like :class:`lgmot.model.MPNOutput` for ``last_only``: ``logits[-1]`` (2E,) float32 in the
+    caller's column order, ``node_logits`` (N,) or None."""
+
+    logits: list[np.ndarray] = field(default_factory=list)
+    node_logits: np.ndarray | None = None
+
+
+def _linear(x: np.ndarray, wt: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    y = x @ wt
+    if b is not None:
+        y += b
+    return y
+
+
+class _MLP:
+    """:class:`lgmot.model.MLP` as (W^T, b) pairs: Linear + ReLU, no ReLU on a 1-d output."""
+
+    def __init__(self, sd: dict[str, np.ndarray], prefix: str, start: int = 0):
+        self.layers: list[tuple[np.ndarray, np.ndarray, bool]] = []
+        i = start
+        while f"{prefix}.{i}.weight" in sd:
+            w = sd[f"{prefix}.{i}.weight"]
+            self.layers.append((np.ascontiguousarray(w.T), sd[f"{prefix}.{i}.bias"], w.shape[0] != 1))
+            i += 2  # Linear, ReLU, Linear, ...
+
+    def __call__(self, x: np.ndarray, zeros: np.ndarray | None = None) -> np.ndarray:
+        for wt, b, relu in self.layers:
+            x = _linear(x, wt, b)
+            if relu:
+                _relu(x, zeros if zeros is not None else np.zeros(x.size, x.dtype))
+        return x
+
+
+class _LevelMPN:
+    """One level's MPN (:class:`lgmot.model.MPN`) in inference form."""
+
+    def __init__(self, cfg: ModelConfig, sd: dict[str, np.ndarray]):
+        self.cfg = cfg
+        nd = cfg.node_enc_dims[-1]
+        self.edge_in_dim = sd["edge_encoder.0.weight"].shape[1]
+        self.edge_encoder = _MLP(sd, "edge_encoder")
+        self.node_mlp1 = _MLP(sd, "node_mlp1")
+        self.node_mlp2 = _MLP(sd, "node_mlp2")
+        self.missing_mid = sd["missing_mid"]
+        self.descriptor_mlp = _MLP(sd, "descriptor_mlp") if "descriptor_mlp.0.weight" in sd else None
+        self.level_embedding = sd.get("level_embedding.weight")
+        self.classifier = _MLP(sd, "classifier")
+        self.node_classifier = _MLP(sd, "node_classifier") if "node_classifier.0.weight" in sd else None
+        w, self.b_edge = sd["edge_update.0.weight"], sd["edge_update.0.bias"]
+        ed = cfg.edge_enc_dims[-1]
+        self.d_edge = w.shape[0]
+        # the first Linear of the edge update and of the two message MLPs, split by input block:
+        # node terms [source, destination, future message (+ bias), past message (+ bias)]
+        fut, past = "node_update.mlp_out.0", "node_update.mlp_in.0"
+        self.d_msg = sd[f"{fut}.weight"].shape[0]
+        self.d_out = sd["node_update.combine.0.weight"].shape[1] // 2
+        self.w_node_parts = (np.ascontiguousarray(w[:, :nd].T), np.ascontiguousarray(w[:, nd:2 * nd].T),
+                             np.ascontiguousarray(sd[f"{fut}.weight"][:, :nd].T),
+                             np.ascontiguousarray(sd[f"{past}.weight"][:, :nd].T), sd[f"{fut}.bias"], sd[f"{past}.bias"])
+        self.w_e0 = np.ascontiguousarray(w[:, 2 * nd:2 * nd + ed].T)
+        self.w_e = np.ascontiguousarray(w[:, 2 * nd + ed:].T)
+        self.edge_rest = _MLP(sd, "edge_update", start=2)
+        self.msg_e = [np.ascontiguousarray(sd[f"{k}.weight"][:, nd:].T) for k in (fut, past)]
+        self.msg_rest = [_MLP(sd, "node_update.mlp_out", 2), _MLP(sd, "node_update.mlp_in", 2)]
+        self.combine = _MLP(sd, "node_update.combine")
+
+    def encode_nodes(self, x: np.ndarray | None, n: int, has_app: np.ndarray | None,
+                     node_desc: np.ndarray | None) -> np.ndarray:
+        cfg = self.cfg
+        if x is None:  # tracklets without appearance: zero rows, as graph_tensors gives the torch model
+            x = np.broadcast_to(np.float32(0), (n, cfg.node_in_dim))
+        if cfg.zero_nodes:
+            mid = self.node_mlp1(np.zeros((n, cfg.node_in_dim), np.float32))
+        elif has_app is not None and not has_app.any():
+            mid = np.broadcast_to(self.missing_mid, (n, self.missing_mid.size))
+        elif has_app is None:
+            mid = self.node_mlp1(x)
+        else:
+            keep = has_app.astype(bool)[:, None]
+            mid = self.node_mlp1(np.where(keep, x, np.float32(0)))
+            mid = np.where(keep, mid, self.missing_mid)
+        if self.descriptor_mlp is not None:
+            if node_desc is None or node_desc.shape[0] != n:
+                raise ValueError(f"this model needs node_desc ({n}, ...)")
+            mid = mid + self.descriptor_mlp(node_desc.astype(np.float32))
+        return self.node_mlp2(np.ascontiguousarray(mid, dtype=np.float32))
+
+    def forward(self, level: int, edges: np.ndarray, edge_attr: np.ndarray, n: int, x: np.ndarray | None,
+                has_app: np.ndarray | None, node_desc: np.ndarray | None) -> InferenceOutput:
+        """``edges`` (E, 2) undirected pairs; directed column k < E is edges[k] (u -> v), column
+        E + k the reverse, as :func:`lgmot.model.graph_tensors` lays them out."""
+        import scipy.sparse as sp
+
+        cfg = self.cfg
+        n_e = edges.shape[0]
+        u, v = edges[:, 0], edges[:, 1]
+        src = np.concatenate([u, v])
+        dst = np.concatenate([v, u])
+        pair = np.concatenate([np.arange(n_e), np.arange(n_e)])  # undirected edge of each column
+        # future columns (the receiver src is earlier than the sender dst) first, as the torch path
+        # orders them (a stable permutation, undone on the output); the symmetric layout of
+        # u < v pairs already is
+        future = dst > src
+        nf = int(future.sum())
+        cols = None
+        if not future[:nf].all():
+            cols = np.argsort(~future, kind="stable")
+            src, dst, pair = src[cols], dst[cols], pair[cols]
+
+        h = self.encode_nodes(x, n, has_app, node_desc)
+        h0 = h
+        e0 = self.edge_encoder(edge_attr)
+        if self.level_embedding is not None:
+            e0 = e0 + self.level_embedding[level]
+        c0 = np.take(_linear(e0, self.w_e0, self.b_edge), pair, axis=0)  # e0 W_0 + b, fixed over the steps
+        e = np.take(e0, pair, axis=0)
+        # each half's messages summed at its receiving nodes: a (nodes x columns) 0/1 matrix whose
+        # rows list their columns in increasing order, so every node adds its messages in edge
+        # order, as index_add_ does (same sums, bit for bit)
+        parts = []
+        for k, (lo, hi) in enumerate(((0, nf), (nf, 2 * n_e))):
+            if hi > lo:
+                recv = src[lo:hi]
+                order = np.argsort(recv, kind="stable")
+                indptr = np.concatenate([[0], np.cumsum(np.bincount(recv, minlength=n))])
+                agg = sp.csr_array((np.ones(hi - lo, np.float32), order, indptr), shape=(n, hi - lo))
+                parts.append((k, lo, hi, dst[lo:hi], agg))
+        zeros = np.zeros(2 * n_e * max(self.d_edge, self.d_msg), np.float32)  # for ReLU (see _relu)
+        out = InferenceOutput()
+        last = cfg.num_steps - 1
+        w_s, w_d, w_f, w_p, b_f, b_p = self.w_node_parts
+        pre = np.empty((2 * n_e, self.d_edge), np.float32)
+        tmp = np.empty_like(pre)
+        for step in range(cfg.num_steps):
+            if step == last and self.node_classifier is not None:
+                out.node_logits = self.node_classifier(np.concatenate([h0, h], axis=1))[:, 0]
+            np.take(h @ w_s, src, axis=0, out=pre)
+            pre += np.take(h @ w_d, dst, axis=0, out=tmp)
+            pre += c0
+            pre += np.matmul(e, self.w_e, out=tmp)
+            _relu(pre, zeros)
+            e = self.edge_rest(pre, zeros)
+            if step == last:
+                break
+            aggs = [None, None]
+            for k, lo, hi, senders, agg in parts:
+                m = np.take(_linear(h, (w_f, w_p)[k], (b_f, b_p)[k]), senders, axis=0)
+                m += e[lo:hi] @ self.msg_e[k]
+                _relu(m, zeros)
+                aggs[k] = agg @ self.msg_rest[k](m, zeros)
+            for k in (0, 1):
+                if aggs[k] is None:
+                    aggs[k] = np.zeros((n, self.d_out), np.float32)
+            h = self.combine(np.concatenate([aggs[1], aggs[0]], axis=1), zeros)  # [sum over past, sum over future]
+        logits = self.classifier(e, zeros)[:, 0]
+        if cols is not None:
+            restored = np.empty_like(logits)
+            restored[cols] = logits
+            logits = restored
+        out.logits.append(logits)
+        return out
+
+
+def _relu(x: np.ndarray, zeros: np.ndarray) -> np.ndarray:
+    """ReLU in place. ``zeros``: at least x.size zeros; numpy's maximum against an array is several
+    times faster than against the scalar 0 (no vectorised loop for a broadcast scalar)."""
+    if zeros.size < x.size:
+        zeros = np.zeros(x.size, x.dtype)
+    return np.maximum(x, zeros[:x.size].reshape(x.shape), out=x)
+
+
+class InferenceModel:
+    """:class:`lgmot.model.HierarchicalMPN` for inference only, on numpy arrays. Level 0 has its
+    own MPN, levels >= 1 share one (as in the torch model)."""
+
+    def __init__(self, cfg: ModelConfig, state: dict[str, np.ndarray], trained_with_appearance: bool | None = None):
+        self.cfg = cfg
+        sd = {k: np.ascontiguousarray(v, dtype=np.float32) if v.dtype.kind == "f" else v for k, v in state.items()}
+        self.level0 = _LevelMPN(cfg, _sub(sd, "level0."))
+        self.upper = _LevelMPN(cfg, _sub(sd, "upper.")) if cfg.depth > 1 else None
+        self.trained_with_appearance = trained_with_appearance
+
+    @classmethod
+    def from_torch(cls, model: Any) -> "InferenceModel":
+        """A copy of a torch ``HierarchicalMPN``'s current weights."""
+        sd = {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
+        return cls(model.cfg, sd, getattr(model, "trained_with_appearance", None))
+
+    def eval(self) -> "InferenceModel":
+        return self
+
+    def mpn(self, level: int) -> _LevelMPN:
+        if not 0 <= int(level) < self.cfg.depth:
+            raise ValueError(f"level {level} outside 0..{self.cfg.depth - 1}")
+        return self.level0 if level == 0 else self.upper  # type: ignore[return-value]
+
+    def forward_graph(self, level: int, tracklets: Any, graph: Any, last_only: bool = True) -> InferenceOutput:
+        """The last step's logits (2E,) of a level's (Tracklets, LevelGraph), in the column order of
+        :func:`lgmot.model.graph_tensors`. Only ``last_only`` inference exists here."""
+        if not last_only:
+            raise ValueError("numpy inference returns the last step only (train with the torch model)")
+        mpn = self.mpn(level)
+        edges = np.asarray(graph.edges, dtype=np.int64).reshape(-1, 2)
+        attr = np.asarray(graph.features, dtype=np.float32).reshape(edges.shape[0], -1)
+        if attr.shape[1] != mpn.edge_in_dim:
+            raise ValueError(f"edge features have {attr.shape[1]} columns, this level's model expects {mpn.edge_in_dim}")
+        app = np.asarray(tracklets.app, dtype=np.float32)
+        n = app.shape[0]
+        x = None
+        if app.shape[1] != 0:
+            if app.shape[1] != self.cfg.node_in_dim:
+                raise ValueError(f"appearance has {app.shape[1]} dims but the model expects {self.cfg.node_in_dim}")
+            x = app
+        has_app = np.asarray(tracklets.has_app, dtype=bool)
+        desc = getattr(graph, "node_features", None)
+        desc = None if desc is None else np.asarray(desc, dtype=np.float32)
+        return mpn.forward(level, edges, attr, n, x, has_app, desc)
+
+
+def level_shapes(cfg: ModelConfig, level: int) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every tensor of one level's :class:`lgmot.model.MPN` state dict."""
+    from ..graph.features import NODE_DESCRIPTORS, feature_names
+
+    nd, ed, mid = cfg.node_enc_dims[-1], cfg.edge_enc_dims[-1], cfg.node_enc_dims[0]
+    out: dict[str, tuple[int, ...]] = {}
+
+    def mlp(name: str, dims) -> None:
+        dims = [int(d) for d in dims]
+        for i, (a, b) in enumerate(zip(dims[:-1], dims[1:])):
+            out[f"{name}.{2 * i}.weight"], out[f"{name}.{2 * i}.bias"] = (b, a), (b,)
+
+    edge_in = len(feature_names(level > 0, cfg.appearance_indicator, cfg.directional_motion))
+    mlp("edge_encoder", [edge_in, *cfg.edge_enc_dims])
+    mlp("node_mlp1", [cfg.node_in_dim, mid])
+    mlp("node_mlp2", cfg.node_enc_dims)
+    out["missing_mid"] = (mid,)
+    if cfg.node_descriptors:
+        mlp("descriptor_mlp", [len(NODE_DESCRIPTORS), 32, mid])
+    if cfg.level_embedding:
+        out["level_embedding.weight"] = (cfg.depth, ed)
+    mlp("edge_update", [2 * nd + 2 * ed, *cfg.edge_update_dims])
+    mlp("node_update.mlp_in", [nd + ed, *cfg.node_msg_dims])
+    mlp("node_update.mlp_out", [nd + ed, *cfg.node_msg_dims])
+    mlp("node_update.combine", [2 * cfg.node_msg_dims[-1], nd])
+    mlp("classifier", [ed, *cfg.classifier_dims])
+    if level == 0 and cfg.node_classifier:
+        mlp("node_classifier", [2 * nd, 16, 1])
+    return out
+
+
+def _sub(sd: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+
+
+def load_inference_model(path: str | Path) -> tuple[InferenceModel, Any]:
+    """(:class:`InferenceModel`, Config) from a checkpoint written by :func:`lgmot.model.save_model`;
+    the same checks as :func:`lgmot.model.load_model` (format, SHA-256, weights fit the config)."""
+    from .checkpoint import read_numpy_checkpoint
+
+    tensors, cfg, extra = read_numpy_checkpoint(path)
+    try:
+        model = InferenceModel(cfg.model, tensors, extra.get("trained_with_appearance"))
+    except KeyError as e:
+        from .checkpoint import CheckpointError
+
+        raise CheckpointError(Path(path), f"weights do not fit the stored model config: missing {e}") from None
+    return model, cfg
