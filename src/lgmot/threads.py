@@ -19,9 +19,16 @@ def env_threads(name: str, default: int = 1) -> int:
 def torch_threads(n: int) -> Iterator[None]:
     """Run with ``n`` intra-op threads and restore the caller's setting afterwards. A no-op when the
     setting is already ``n``: nested use, and clips tracked on several Python threads (the outer
-    context owns the setting) never change it under each other."""
-    import torch
+    context owns the setting) never change it under each other. Also a no-op when torch has not
+    been imported: nothing that runs torch ops exists yet (a torch model or encoder imports it),
+    and importing torch only to set its threads would cost seconds (``lgmot track`` runs its
+    network in numpy and never imports torch)."""
+    import sys
 
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
     old = torch.get_num_threads()
     if old == n:
         yield

@@ -155,9 +155,9 @@ def _bounded(ex, fn, items: Iterable, workers: int) -> Iterator:
 
 def _init_worker(state: Any) -> None:
     global _STATE
-    import torch
-
-    torch.set_num_threads(1)
+    torch = sys.modules.get("torch")  # not imported by the numpy inference path: leave it so
+    if torch is not None:
+        torch.set_num_threads(1)
     _STATE = state
 
 
