@@ -147,8 +147,8 @@ class _LevelMPN:
         e0 = self.edge_encoder(edge_attr)
         if self.level_embedding is not None:
             e0 = e0 + self.level_embedding[level]
-        c0 = np.take(_linear(e0, self.w_e0, self.b_edge), pair, axis=0)  # e0 W_0 + b, fixed over the steps
-        e = np.take(e0, pair, axis=0)
+        c0 = _rows(_linear(e0, self.w_e0, self.b_edge), pair)  # e0 W_0 + b, fixed over the steps
+        e = _rows(e0, pair)
         # each half's messages summed at its receiving nodes: a (nodes x columns) 0/1 matrix whose
         # rows list their columns in increasing order, so every node adds its messages in edge
         # order, as index_add_ does (same sums, bit for bit)
@@ -164,13 +164,12 @@ class _LevelMPN:
         out = InferenceOutput()
         last = cfg.num_steps - 1
         w_s, w_d, w_f, w_p, b_f, b_p = self.w_node_parts
-        pre = np.empty((2 * n_e, self.d_edge), np.float32)
-        tmp = np.empty_like(pre)
+        tmp = np.empty((2 * n_e, self.d_edge), np.float32)
         for step in range(cfg.num_steps):
             if step == last and self.node_classifier is not None:
                 out.node_logits = self.node_classifier(np.concatenate([h0, h], axis=1))[:, 0]
-            np.take(h @ w_s, src, axis=0, out=pre)
-            pre += np.take(h @ w_d, dst, axis=0, out=tmp)
+            pre = _rows(h @ w_s, src)
+            pre += _rows(h @ w_d, dst)
             pre += c0
             pre += np.matmul(e, self.w_e, out=tmp)
             _relu(pre, zeros)
@@ -179,7 +178,7 @@ class _LevelMPN:
                 break
             aggs = [None, None]
             for k, lo, hi, senders, agg in parts:
-                m = np.take(_linear(h, (w_f, w_p)[k], (b_f, b_p)[k]), senders, axis=0)
+                m = _rows(_linear(h, (w_f, w_p)[k], (b_f, b_p)[k]), senders)
                 m += e[lo:hi] @ self.msg_e[k]
                 _relu(m, zeros)
                 aggs[k] = agg @ self.msg_rest[k](m, zeros)
@@ -194,6 +193,12 @@ class _LevelMPN:
             logits = restored
         out.logits.append(logits)
         return out
+
+
+def _rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[idx]`` for valid row indices: ``take`` with mode 'clip' skips the bounds check's
+    buffering and is 2-4x faster than fancy indexing or the default mode."""
+    return np.take(a, idx, axis=0, mode="clip")
 
 
 def _relu(x: np.ndarray, zeros: np.ndarray) -> np.ndarray:
