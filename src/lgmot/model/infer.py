@@ -69,8 +69,9 @@ class _MLP:
 class _LevelMPN:
     """One level's MPN (:class:`lgmot.model.MPN`) in inference form."""
 
-    def __init__(self, cfg: ModelConfig, sd: dict[str, np.ndarray]):
+    def __init__(self, cfg: ModelConfig, sd: dict[str, np.ndarray], dtype=np.float32):
         self.cfg = cfg
+        self.dtype = np.dtype(dtype)
         nd = cfg.node_enc_dims[-1]
         self.edge_in_dim = sd["edge_encoder.0.weight"].shape[1]
         self.edge_encoder = _MLP(sd, "edge_encoder")
@@ -103,22 +104,22 @@ class _LevelMPN:
                      node_desc: np.ndarray | None) -> np.ndarray:
         cfg = self.cfg
         if x is None:  # tracklets without appearance: zero rows, as graph_tensors gives the torch model
-            x = np.broadcast_to(np.float32(0), (n, cfg.node_in_dim))
+            x = np.broadcast_to(self.dtype.type(0), (n, cfg.node_in_dim))
         if cfg.zero_nodes:
-            mid = self.node_mlp1(np.zeros((n, cfg.node_in_dim), np.float32))
+            mid = self.node_mlp1(np.zeros((n, cfg.node_in_dim), self.dtype))
         elif has_app is not None and not has_app.any():
             mid = np.broadcast_to(self.missing_mid, (n, self.missing_mid.size))
         elif has_app is None:
             mid = self.node_mlp1(x)
         else:
             keep = has_app.astype(bool)[:, None]
-            mid = self.node_mlp1(np.where(keep, x, np.float32(0)))
+            mid = self.node_mlp1(np.where(keep, x, self.dtype.type(0)))
             mid = np.where(keep, mid, self.missing_mid)
         if self.descriptor_mlp is not None:
             if node_desc is None or node_desc.shape[0] != n:
                 raise ValueError(f"this model needs node_desc ({n}, ...)")
-            mid = mid + self.descriptor_mlp(node_desc.astype(np.float32))
-        return self.node_mlp2(np.ascontiguousarray(mid, dtype=np.float32))
+            mid = mid + self.descriptor_mlp(node_desc.astype(self.dtype))
+        return self.node_mlp2(np.ascontiguousarray(mid, dtype=self.dtype))
 
     def forward(self, level: int, edges: np.ndarray, edge_attr: np.ndarray, n: int, x: np.ndarray | None,
                 has_app: np.ndarray | None, node_desc: np.ndarray | None) -> InferenceOutput:
@@ -158,13 +159,13 @@ class _LevelMPN:
                 recv = src[lo:hi]
                 order = np.argsort(recv, kind="stable")
                 indptr = np.concatenate([[0], np.cumsum(np.bincount(recv, minlength=n))])
-                agg = sp.csr_array((np.ones(hi - lo, np.float32), order, indptr), shape=(n, hi - lo))
+                agg = sp.csr_array((np.ones(hi - lo, self.dtype), order, indptr), shape=(n, hi - lo))
                 parts.append((k, lo, hi, dst[lo:hi], agg))
-        zeros = np.zeros(2 * n_e * max(self.d_edge, self.d_msg), np.float32)  # for ReLU (see _relu)
+        zeros = np.zeros(2 * n_e * max(self.d_edge, self.d_msg), self.dtype)  # for ReLU (see _relu)
         out = InferenceOutput()
         last = cfg.num_steps - 1
         w_s, w_d, w_f, w_p, b_f, b_p = self.w_node_parts
-        tmp = np.empty((2 * n_e, self.d_edge), np.float32)
+        tmp = np.empty((2 * n_e, self.d_edge), self.dtype)
         for step in range(cfg.num_steps):
             if step == last and self.node_classifier is not None:
                 out.node_logits = self.node_classifier(np.concatenate([h0, h], axis=1))[:, 0]
@@ -184,7 +185,7 @@ class _LevelMPN:
                 aggs[k] = agg @ self.msg_rest[k](m, zeros)
             for k in (0, 1):
                 if aggs[k] is None:
-                    aggs[k] = np.zeros((n, self.d_out), np.float32)
+                    aggs[k] = np.zeros((n, self.d_out), self.dtype)
             h = self.combine(np.concatenate([aggs[1], aggs[0]], axis=1), zeros)  # [sum over past, sum over future]
         logits = self.classifier(e, zeros)[:, 0]
         if cols is not None:
@@ -213,18 +214,21 @@ class InferenceModel:
     """:class:`lgmot.model.HierarchicalMPN` for inference only, on numpy arrays. Level 0 has its
     own MPN, levels >= 1 share one (as in the torch model)."""
 
-    def __init__(self, cfg: ModelConfig, state: dict[str, np.ndarray], trained_with_appearance: bool | None = None):
+    def __init__(self, cfg: ModelConfig, state: dict[str, np.ndarray], trained_with_appearance: bool | None = None,
+                 dtype=np.float32):
+        """``dtype``: float32 as the torch model runs; float64 for checks against a double model."""
         self.cfg = cfg
-        sd = {k: np.ascontiguousarray(v, dtype=np.float32) if v.dtype.kind == "f" else v for k, v in state.items()}
-        self.level0 = _LevelMPN(cfg, _sub(sd, "level0."))
-        self.upper = _LevelMPN(cfg, _sub(sd, "upper.")) if cfg.depth > 1 else None
+        self.dtype = np.dtype(dtype)
+        sd = {k: np.ascontiguousarray(v, dtype=self.dtype) if v.dtype.kind == "f" else v for k, v in state.items()}
+        self.level0 = _LevelMPN(cfg, _sub(sd, "level0."), self.dtype)
+        self.upper = _LevelMPN(cfg, _sub(sd, "upper."), self.dtype) if cfg.depth > 1 else None
         self.trained_with_appearance = trained_with_appearance
 
     @classmethod
-    def from_torch(cls, model: Any) -> "InferenceModel":
+    def from_torch(cls, model: Any, dtype=np.float32) -> "InferenceModel":
         """A copy of a torch ``HierarchicalMPN``'s current weights."""
         sd = {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
-        return cls(model.cfg, sd, getattr(model, "trained_with_appearance", None))
+        return cls(model.cfg, sd, getattr(model, "trained_with_appearance", None), dtype)
 
     def eval(self) -> "InferenceModel":
         return self
@@ -241,10 +245,10 @@ class InferenceModel:
             raise ValueError("numpy inference returns the last step only (train with the torch model)")
         mpn = self.mpn(level)
         edges = np.asarray(graph.edges, dtype=np.int64).reshape(-1, 2)
-        attr = np.asarray(graph.features, dtype=np.float32).reshape(edges.shape[0], -1)
+        attr = np.asarray(graph.features, dtype=self.dtype).reshape(edges.shape[0], -1)
         if attr.shape[1] != mpn.edge_in_dim:
             raise ValueError(f"edge features have {attr.shape[1]} columns, this level's model expects {mpn.edge_in_dim}")
-        app = np.asarray(tracklets.app, dtype=np.float32)
+        app = np.asarray(tracklets.app, dtype=self.dtype)
         n = app.shape[0]
         x = None
         if app.shape[1] != 0:
@@ -253,7 +257,7 @@ class InferenceModel:
             x = app
         has_app = np.asarray(tracklets.has_app, dtype=bool)
         desc = getattr(graph, "node_features", None)
-        desc = None if desc is None else np.asarray(desc, dtype=np.float32)
+        desc = None if desc is None else np.asarray(desc, dtype=self.dtype)
         return mpn.forward(level, edges, attr, n, x, has_app, desc)
 
 
