@@ -54,14 +54,16 @@ def torch_last_step(model, level, t, g):
                                  replace(CFG, level_embedding=False, directional_motion=True),
                                  replace(CFG, zero_nodes=True)], ids=["default", "descriptors+node-head",
                                                                       "no-level-emb+directional", "zero-nodes"])
-@pytest.mark.parametrize("level,app,flip", [(0, "some", False), (1, "none", True), (3, "all", True)])
-def test_numpy_equals_torch_in_float64(cfg, level, app, flip):
+@pytest.mark.parametrize("level,app,flip,size", [(0, "some", False, (40, 150)), (1, "none", True, (40, 150)),
+                                                 (3, "all", True, (40, 150)), (0, "some", True, (300, 1400))])
+def test_numpy_equals_torch_in_float64(cfg, level, app, flip, size):
+    """(300 nodes, 1,400 edges): 2,800 directed edges, several blocks of the step."""
     torch.manual_seed(0)
     model = HierarchicalMPN(cfg).double().eval()
     for p in model.parameters():  # random, non-zero everywhere (missing_mid starts at zero)
         torch.nn.init.normal_(p, std=0.3)
     fast = InferenceModel.from_torch(model, dtype=np.float64)
-    t, g = random_graph(cfg, 40, 150, level, seed=level, app=app, flip=flip)
+    t, g = random_graph(cfg, *size, level, seed=level, app=app, flip=flip)
     ref = torch_last_step(model, level, t, g)
     out = fast.forward_graph(level, t, g)
     np.testing.assert_allclose(out.logits[-1], ref.logits[-1].numpy(), rtol=1e-10, atol=1e-10)
