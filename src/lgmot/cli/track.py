@@ -106,12 +106,13 @@ _WORKER_TRACKER = None
 def _worker_init(job: _Job, threads: int) -> None:
     """Each worker process loads the tracker once."""
     global _WORKER_TRACKER
-    import torch
+    import sys
 
     from ..track.run import load_tracker
 
-    torch.set_num_threads(threads)
     tracker, _ = load_tracker(job.cfg, job.model, job.oracle)
+    if "torch" in sys.modules:  # the numpy inference path never imports it
+        sys.modules["torch"].set_num_threads(threads)
     tracker.config = job.cfg  # the parent's resolved config (checkpoint network + user tracking settings)
     tracker.workers = threads  # the cores are already split between the sequence processes
     _WORKER_TRACKER = tracker
