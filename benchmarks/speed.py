@@ -517,7 +517,9 @@ def write_markdown(res: dict) -> str:
         lines += ["", "A peer's whole process: a fresh Python that imports the peer library, reads the same det "
                   "files with lgmot's reader, applies the same `min_score`, tracks and writes the same MOT result "
                   "files (`benchmarks/peers.py`). Its update-loop time is measured inside that process.", ""]
-    lines += ["## Scaling on synthetic detections", "",
+    if not res["scaling"]:
+        lines += ["(Scaling not run.)", ""]
+    lines += [] if not res["scaling"] else ["## Scaling on synthetic detections", "",
               "| objects/frame | frames | detections | seconds | FPS | peak memory (MB) | main process peak RSS (MB) |",
               "|---:|---:|---:|---:|---:|---:|---:|"]
     for r in res["scaling"]:
@@ -529,10 +531,12 @@ def write_markdown(res: dict) -> str:
     if res["linearity"]:
         lines += ["", "Linearity, t(5,000 frames) / (5 x t(1,000 frames)): " + ", ".join(
             f"{l['objects']} objects {l['ratio_5000_vs_5x1000']:.2f}" for l in res["linearity"]) + "."]
-    lines += ["", "Each configuration runs in a fresh process with the default clip workers. Peak memory: the "
-              "largest sum of the proportional set sizes (PSS) of that process and its forked workers, sampled every "
-              "200 ms (Python, torch and the model included; pages a worker shares with its parent are counted once). "
-              "Main process peak RSS: its own high-water mark. Edges scored by the MPN, linked by GT flow labels.", ""]
+    if res["scaling"]:
+        lines += ["", "Each configuration runs in a fresh process with the default clip workers. Peak memory: the "
+                  "largest sum of the proportional set sizes (PSS) of that process and its forked workers, sampled "
+                  "every 200 ms (Python, numpy and the model included; pages a worker shares with its parent are "
+                  "counted once). Main process peak RSS: its own high-water mark. Edges scored by the MPN, linked by "
+                  "GT flow labels.", ""]
     t = res.get("training")
     if t:
         lines += ["## Training throughput (MOT15, no appearance)", "",
