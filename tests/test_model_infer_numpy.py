@@ -159,3 +159,20 @@ def test_lazy_package_names():
                        env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"})
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_blas_threads_nested_and_restored():
+    """The outermost context sets the limit and restores the caller's setting; inner ones leave it."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from lgmot.threads import blas_threads
+
+    blas = threadpoolctl.ThreadpoolController().select(user_api="blas")
+    if not blas.lib_controllers:
+        pytest.skip("no BLAS found by threadpoolctl")
+    with blas.limit(limits=2):  # a known caller setting
+        with blas_threads(1):
+            assert blas.info()[0]["num_threads"] == 1
+            with blas_threads(1):
+                assert blas.info()[0]["num_threads"] == 1
+            assert blas.info()[0]["num_threads"] == 1  # the inner exit does not restore
+        assert blas.info()[0]["num_threads"] == 2

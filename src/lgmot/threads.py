@@ -1,4 +1,4 @@
-"""torch intra-op thread counts: one context manager for every stage.
+"""Thread counts: torch intra-op threads and numpy BLAS threads, one context manager each for every stage.
 
 Graph/MPN ops and encoders default to one intra-op thread each: their matrices are small, and on
 the 2-core machine with another busy process 2 threads were 5-10x slower (fork/join waits on the
@@ -7,6 +7,7 @@ busy core). ``LGMOT_GRAPH_THREADS`` and ``LGMOT_EMBED_THREADS`` override the def
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -46,13 +47,17 @@ def single_thread():
 
 
 _BLAS = None  # threadpoolctl's BLAS controller, made once per process (making one costs ~10 ms)
+_BLAS_STATE = {"depth": 0, "limiter": None}
+_BLAS_LOCK = threading.Lock()
 
 
-def blas_threads(n: int):
+@contextmanager
+def blas_threads(n: int) -> Iterator[None]:
     """Run numpy's BLAS (matrix products) on ``n`` threads, restoring the setting afterwards
     (about 10 us a call). Without it OpenBLAS starts one thread per core for any product above
     a small size, and forked clip workers on a loaded machine then spin against each other
-    (a 20x slow-down measured on 2 cores). A no-op where threadpoolctl is missing."""
+    (a 20x slow-down measured on 2 cores). The outermost of nested or concurrent uses (clips on
+    several Python threads) sets and restores the limit. A no-op where threadpoolctl is missing."""
     global _BLAS
     if _BLAS is None:
         try:
@@ -62,10 +67,20 @@ def blas_threads(n: int):
         except Exception:  # pragma: no cover - threadpoolctl missing or failing: leave BLAS alone
             _BLAS = False
     if _BLAS is False or not _BLAS.lib_controllers:
-        from contextlib import nullcontext
-
-        return nullcontext()
-    return _BLAS.limit(limits=n)
+        yield
+        return
+    with _BLAS_LOCK:
+        _BLAS_STATE["depth"] += 1
+        if _BLAS_STATE["depth"] == 1:
+            _BLAS_STATE["limiter"] = _BLAS.limit(limits=n)
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_STATE["depth"] -= 1
+            if _BLAS_STATE["depth"] == 0:
+                _BLAS_STATE["limiter"].restore_original_limits()
+                _BLAS_STATE["limiter"] = None
 
 
 def single_thread_blas():
