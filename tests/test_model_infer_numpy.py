@@ -176,3 +176,26 @@ def test_blas_threads_nested_and_restored():
                 assert blas.info()[0]["num_threads"] == 1
             assert blas.info()[0]["num_threads"] == 1  # the inner exit does not restore
         assert blas.info()[0]["num_threads"] == 2
+
+
+def test_numpy_model_same_tracks_on_any_backend():
+    """The numpy model tracks a real sequence identically in process, on 2 clip threads and on 2
+    forked workers, and like the torch model."""
+    from lgmot.data import Sequence
+    from lgmot.track import Tracker
+    from lgmot.track.run import DEFAULT_MODEL
+
+    seq_dir = Path(__file__).resolve().parents[2] / "shared" / "data" / "mot15_train" / "TUD-Stadtmitte"
+    if not DEFAULT_MODEL.exists() or not seq_dir.exists():
+        pytest.skip("shipped model or MOT15 data not available")
+    seq = Sequence.from_path(seq_dir)
+    fast, cfg = load_inference_model(DEFAULT_MODEL)
+    torch_model, _ = load_model(DEFAULT_MODEL)
+    runs = []
+    for model, workers, backend in [(fast, 1, "auto"), (fast, 2, "thread"), (fast, 2, "process"),
+                                    (torch_model, 1, "auto")]:
+        with Tracker(cfg, model, workers=workers, backend=backend) as tr:
+            runs.append(tr.track_detections(seq.detections, seq.info.fps))
+    assert len(runs[0]) > 100
+    for r in runs[1:]:
+        assert r.equals(runs[0])
