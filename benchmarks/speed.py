@@ -10,7 +10,8 @@ Sections (results in benchmarks/results/speed.{json,md,png}):
    default if installed, else a freshly initialised ``HierarchicalMPN(preset('lgmot').model)``
    (seed 0); the output says which.
 2. peers: ByteTrack and OC-SORT from the ``trackers`` package on the same detections
-   (``benchmarks/peers.py``: time inside their ``update`` loop, fastest of 3 per sequence).
+   (``benchmarks/peers.py``: time inside their ``update`` loop, fastest of 3 per sequence); and
+   one lgmot worker against ByteTrack interleaved sequence by sequence (the per-core ratio).
 3. scaling: synthetic moving boxes, 10/50/100/200 objects per frame x 500/1,000/5,000 frames,
    each configuration in a fresh subprocess (wall time of ``track_detections`` and the peak RSS
    of that process). Edges are scored by the MPN (full forward pass, its cost is counted) but
@@ -148,6 +149,32 @@ def peers(repeats: int, min_score: float = 0.0) -> dict:
         out[name] = round(peer_throughput(name, seqs, repeats=repeats, min_score=min_score), 1)
         print(f"  {name}: {out[name]} FPS", flush=True)
     return out
+
+
+def per_core_interleaved(model, cfg, repeats: int = 3) -> dict:
+    """One lgmot worker against ByteTrack's update loop, sequence by sequence in turn (fastest of
+    ``repeats`` each), so that a load changing over minutes hits both alike."""
+    from lgmot.detect import confident
+    from lgmot.track import Tracker
+    from peers import available, run_peer
+
+    if not available("ByteTrack"):
+        return {}
+    tracker = Tracker(cfg, model, workers=1)
+    lg = bt = 0.0
+    frames = 0
+    for s in mot15_sequences():
+        d, i = s.detections, s.info
+        dp = d[confident(d.score.to_numpy(), cfg.tracker.min_score)].reset_index(drop=True)
+        best_l = best_b = float("inf")
+        for _ in range(max(1, repeats)):
+            t0 = time.perf_counter()
+            tracker.track_detections(d, i.fps)
+            best_l = min(best_l, time.perf_counter() - t0)
+            best_b = min(best_b, run_peer("ByteTrack", dp, i.fps, i.width, i.height, i.length)[1])
+        lg, bt, frames = lg + best_l, bt + best_b, frames + i.length
+    return {"lgmot_fps": round(frames / lg, 1), "bytetrack_fps": round(frames / bt, 1), "ratio": round(bt / lg, 3),
+            "repeats": repeats}
 
 
 # --------------------------------------------------------------------------------------------
@@ -496,6 +523,11 @@ def write_markdown(res: dict) -> str:
     for name, fps in p.items():
         lines.append(f"| trackers {name} | 1 | {fmt(fps)} | {fmt(a['fps'] / fps, 2) if fps else '-'} | "
                      f"{fmt(one['fps'] / fps, 2) if fps else '-'} |")
+    pc = res.get("per_core_interleaved")
+    if pc:
+        lines += ["", f"Per core, interleaved: one lgmot worker {fmt(pc['lgmot_fps'])} FPS and ByteTrack's update loop "
+                  f"{fmt(pc['bytetrack_fps'])} FPS, timed sequence by sequence in turn (fastest of {pc['repeats']} each): "
+                  f"**{pc['ratio']:.2f}x**. The table's rows are timed section by section, minutes apart."]
     lines += ["", "Ratios: lgmot's FPS over the tracker's. lgmot: fastest of %d runs per "
               "sequence, `Tracker.track_detections` (graphs, MPN, rounding, stitching, post-processing; with "
               "processes also forking the workers, once per sequence); peers: time inside `update`, fastest of 3 per "
@@ -625,6 +657,8 @@ def main() -> None:
     res["ratio_to_peers"] = {k: round(res["association"]["fps"] / v, 3) for k, v in res["peers"].items() if v}
     res["ratio_to_peers_1_worker"] = {k: round(res["association_1_worker"]["fps"] / v, 3)
                                       for k, v in res["peers"].items() if v}
+    res["per_core_interleaved"] = {} if "peers" in args.skip else per_core_interleaved(model, cfg, 3)
+    print(f"  per core, interleaved with ByteTrack: {res['per_core_interleaved']}", flush=True)
     print("[3/6] scaling", flush=True)
     dens = DENSITIES[:2] if args.quick else DENSITIES
     lens = LENGTHS[:2] if args.quick else LENGTHS
