@@ -6,12 +6,16 @@ few thousand edges, 16-80 features), so a torch forward spent most of its time d
 40 small operations per step, and importing torch (and torch_geometric) took seconds before any
 work. Differences to the torch path:
 
-* The directed edges are permuted once per forward so that each half's messages arrive grouped
-  by their receiving node (stable, so each node still sums its messages in edge order);
-  ``np.add.reduceat`` then replaces ``index_add_``. Outputs are returned in the caller's order.
+* Each half's messages (future, past) are summed at their receiving nodes by a (nodes x edges)
+  CSR product whose rows list their edges in increasing order: each node adds its messages in
+  ``index_add_``'s order (the same sums, bit for bit, given the same messages).
+* The edge update and the messages run over blocks of :data:`_BLOCK` directed edges, so the
+  (block, 80) intermediates stay in cache; gathers use ``take(mode="clip")`` and ReLU a
+  ``maximum`` against a zeros array, numpy's fast forms of both.
 * The two directions of an edge share their features, so the edge encoder runs on E rows, not 2E.
-* Matrix products go through numpy's BLAS instead of torch's: results agree with the torch path to
-  float32 rounding (about 1e-7 relative), not bit for bit
+* Matrix products go through numpy's BLAS (held to one thread by the caller, see
+  ``lgmot.threads.blas_threads``) instead of torch's: results agree with the torch path to float32
+  rounding (about 1e-7 relative), not bit for bit; in float64 to 1e-10
   (``tests/test_model_infer_numpy.py``).
 
 Weights are read from the checkpoint with ``safetensors.numpy`` and checked against the stored
