@@ -1,10 +1,11 @@
 """The hierarchical MPN's inference in numpy: what ``lgmot track`` runs, without importing torch.
 
 Same network and the same fused form as the torch inference path (``mpn._InferenceSteps``),
-written for numpy's lower per-operation cost: the graphs of a clip are small (a few hundred to a
-few thousand edges, 16-80 features), so a torch forward spent most of its time dispatching about
-40 small operations per step, and importing torch (and torch_geometric) took seconds before any
-work. Differences to the torch path:
+written for numpy's lower per-operation cost: the graphs of a clip are small (tens to a few
+thousand edges, 16-80 features), so a torch forward of an upper-level graph spends much of its
+time dispatching small operations, and importing torch (and torch_geometric) took seconds before
+any work. On the MOT15 graphs this runs level 0 about as fast as torch and levels 1-3 15-25%
+faster (docs/performance.md). Differences to the torch path:
 
 * Each half's messages (future, past) are summed at their receiving nodes by a (nodes x edges)
   CSR product whose rows list their edges in increasing order: each node adds its messages in
