@@ -197,3 +197,38 @@ def peer_throughput(name: str, sequences: Iterable, repeats: int = 3, min_score:
         frames += i.length
         seconds += best
     return frames / seconds if seconds > 0 else float("inf")
+
+
+def track_folder(name: str, root: Path, out: Path, min_score: float = 0.0) -> dict:
+    """A peer's whole job on a MOT folder, as a user runs it: read each sequence's public
+    detections, track them, write ``<out>/<seq>.txt`` (lgmot's reader and writer, so both sides do
+    the same I/O). Returns the summed ``update``-loop seconds and frames."""
+    from lgmot.data import Sequence, write_results
+
+    out.mkdir(parents=True, exist_ok=True)
+    loop, frames = 0.0, 0
+    for p in sorted(root.iterdir()):
+        if not (p / "seqinfo.ini").is_file():
+            continue
+        s = Sequence.from_path(p)
+        i = s.info
+        d = s.detections
+        d = d[confident(d.score.to_numpy(), min_score)].reset_index(drop=True)
+        tracks, seconds = run_peer(name, d, i.fps, i.width, i.height, i.length)
+        write_results(out / f"{s.name}.txt", tracks)
+        loop += seconds
+        frames += i.length
+    return {"update_s": loop, "frames": frames}
+
+
+if __name__ == "__main__":  # one peer's whole process (benchmarks/speed.py times it from outside)
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description="Track a MOT folder's public detections with a peer tracker.")
+    ap.add_argument("peer")
+    ap.add_argument("root", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--min-score", type=float, default=0.0)
+    a = ap.parse_args()
+    print(json.dumps(track_folder(a.peer, a.root, a.out, a.min_score)))

@@ -10,7 +10,8 @@ Sections (results in benchmarks/results/speed.{json,md,png}):
    default if installed, else a freshly initialised ``HierarchicalMPN(preset('lgmot').model)``
    (seed 0); the output says which.
 2. peers: ByteTrack and OC-SORT from the ``trackers`` package on the same detections
-   (``benchmarks/peers.py``: time inside their ``update`` loop, fastest of 3 per sequence).
+   (``benchmarks/peers.py``: time inside their ``update`` loop, fastest of 3 per sequence); and
+   one lgmot worker against ByteTrack interleaved sequence by sequence (the per-core ratio).
 3. scaling: synthetic moving boxes, 10/50/100/200 objects per frame x 500/1,000/5,000 frames,
    each configuration in a fresh subprocess (wall time of ``track_detections`` and the peak RSS
    of that process). Edges are scored by the MPN (full forward pass, its cost is counted) but
@@ -21,6 +22,12 @@ Sections (results in benchmarks/results/speed.{json,md,png}):
    training clips (no appearance, no language targets), at full depth; time per epoch.
 5. end to end on PETS09-S2L1 (video): built-in detector, MobileNetV2 appearance and tracking,
    FPS per stage on the first ``--e2e-frames`` frames.
+6. whole process, as a user times it: ``lgmot track`` on the 11 MOT15 train sequences (public
+   detections, the shipped model), wall time from process start to its last result file, beside
+   each peer's whole process on the same detections (a fresh Python that imports the peer, reads
+   the same det files with lgmot's reader, runs the update loop and writes the same result files)
+   and that process's update-loop time. The runs alternate (lgmot, peer, peer, lgmot, ...), best
+   of ``--whole-repeats`` (3) each; ratios come from the same run.
 
 Graph and MPN ops run on one thread (``lgmot.threads.single_thread``).
 """
@@ -54,20 +61,24 @@ LENGTHS = (500, 1000, 5000)
 # --------------------------------------------------------------------------------------------
 # model and scorers
 def load_benchmark_model(path: str | None):
-    """(model, config, description): ``path``, else the shipped default, else fresh weights."""
-    import torch
-
-    from lgmot.config import preset
-    from lgmot.model import HierarchicalMPN, load_model
+    """(model, config, description): ``path``, else the shipped default, else fresh weights; in
+    the numpy inference form that ``lgmot track`` runs (``lgmot.model.infer``)."""
+    from lgmot.model.infer import InferenceModel, load_inference_model
     from lgmot.track.run import DEFAULT_MODEL
 
     p = Path(path) if path else DEFAULT_MODEL
     if p.exists():
-        model, cfg = load_model(p)
-        return model, cfg, f"checkpoint {p.name}"
+        model, cfg = load_inference_model(p)
+        return model, cfg, f"checkpoint {p.name} (numpy inference)"
+    import torch
+
+    from lgmot.config import preset
+    from lgmot.model import HierarchicalMPN
+
     torch.manual_seed(0)
     cfg = preset("lgmot")
-    return HierarchicalMPN(cfg.model), cfg, "fresh HierarchicalMPN(preset('lgmot').model), seed 0 (no default model installed)"
+    return (InferenceModel.from_torch(HierarchicalMPN(cfg.model)), cfg,
+            "fresh HierarchicalMPN(preset('lgmot').model), seed 0 (no default model installed)")
 
 
 class MpnThenGtScorer:
@@ -137,6 +148,93 @@ def peers(repeats: int, min_score: float = 0.0) -> dict:
             continue
         out[name] = round(peer_throughput(name, seqs, repeats=repeats, min_score=min_score), 1)
         print(f"  {name}: {out[name]} FPS", flush=True)
+    return out
+
+
+def per_core_interleaved(model, cfg, repeats: int = 3) -> dict:
+    """One lgmot worker against ByteTrack's update loop, sequence by sequence in turn (fastest of
+    ``repeats`` each), so that a load changing over minutes hits both alike."""
+    from lgmot.detect import confident
+    from lgmot.track import Tracker
+    from peers import available, run_peer
+
+    if not available("ByteTrack"):
+        return {}
+    tracker = Tracker(cfg, model, workers=1)
+    lg = bt = 0.0
+    frames = 0
+    for s in mot15_sequences():
+        d, i = s.detections, s.info
+        dp = d[confident(d.score.to_numpy(), cfg.tracker.min_score)].reset_index(drop=True)
+        best_l = best_b = float("inf")
+        for _ in range(max(1, repeats)):
+            t0 = time.perf_counter()
+            tracker.track_detections(d, i.fps)
+            best_l = min(best_l, time.perf_counter() - t0)
+            best_b = min(best_b, run_peer("ByteTrack", dp, i.fps, i.width, i.height, i.length)[1])
+        lg, bt, frames = lg + best_l, bt + best_b, frames + i.length
+    return {"lgmot_fps": round(frames / lg, 1), "bytetrack_fps": round(frames / bt, 1), "ratio": round(bt / lg, 3),
+            "repeats": repeats}
+
+
+# --------------------------------------------------------------------------------------------
+# 6: whole processes, from start to the last result file
+LGMOT_MAIN = "import sys; from lgmot.cli import app; sys.argv[0] = 'lgmot'; sys.exit(app())"  # the console script
+
+
+def timed_process(cmd: list[str], out: Path) -> dict:
+    """Run ``cmd`` (which writes result files into ``out``); wall seconds to its exit and to the
+    newest file in ``out``, both from just before the process starts."""
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.time()
+    p0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    exit_s = time.perf_counter() - p0
+    if r.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]} failed: {r.stderr.strip()[-500:]}")
+    files = list(out.glob("*.txt"))
+    last = max(f.stat().st_mtime for f in files) - t0
+    return {"exit_s": exit_s, "last_file_s": last, "files": len(files), "stdout": r.stdout}
+
+
+def whole_process(repeats: int, min_score: float, peer_names=("ByteTrack", "OC-SORT")) -> dict:
+    """lgmot's and the peers' whole processes on the MOT15 train folder, alternating, best of
+    ``repeats`` each (see the module doc, section 6)."""
+    import tempfile
+
+    from peers import available
+
+    frames = sum(s.info.length for s in mot15_sequences())
+    names = [n for n in peer_names if available(n)]
+    runs: dict[str, list[dict]] = {"lgmot": [], **{n: [] for n in names}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(repeats):
+            res = timed_process([sys.executable, "-c", LGMOT_MAIN, "track", str(MOT15), "--out", f"{tmp}/lgmot", "-q"],
+                                Path(tmp) / "lgmot")
+            runs["lgmot"].append(res)
+            print(f"  run {r + 1}: lgmot track {res['last_file_s']:.2f}s to the last file ({res['files']} files)",
+                  flush=True)
+            for n in names:
+                res = timed_process([sys.executable, str(HERE / "peers.py"), n, str(MOT15), "--out", f"{tmp}/{n}",
+                                     "--min-score", repr(min_score)], Path(tmp) / n)
+                res.update(json.loads(res.pop("stdout").strip().splitlines()[-1]))
+                runs[n].append(res)
+                print(f"  run {r + 1}: {n} process {res['last_file_s']:.2f}s to the last file, update loop "
+                      f"{res['update_s']:.2f}s", flush=True)
+    for v in runs.values():
+        for x in v:
+            x.pop("stdout", None)
+    best = {k: min(x["last_file_s"] for x in v) for k, v in runs.items()}
+    out = {"frames": frames, "repeats": repeats, "runs": runs,
+           "lgmot": {"seconds": round(best["lgmot"], 3), "fps": round(frames / best["lgmot"], 1)}, "peers": {}}
+    for n in names:
+        loop = min(x["update_s"] for x in runs[n])
+        out["peers"][n] = {"process_seconds": round(best[n], 3), "process_fps": round(frames / best[n], 1),
+                           "update_seconds": round(loop, 3), "update_fps": round(frames / loop, 1),
+                           "lgmot_vs_update": round(loop / best["lgmot"], 3),
+                           "lgmot_vs_process": round(best[n] / best["lgmot"], 3)}
     return out
 
 
@@ -425,12 +523,35 @@ def write_markdown(res: dict) -> str:
     for name, fps in p.items():
         lines.append(f"| trackers {name} | 1 | {fmt(fps)} | {fmt(a['fps'] / fps, 2) if fps else '-'} | "
                      f"{fmt(one['fps'] / fps, 2) if fps else '-'} |")
+    pc = res.get("per_core_interleaved")
+    if pc:
+        lines += ["", f"Per core, interleaved: one lgmot worker {fmt(pc['lgmot_fps'])} FPS and ByteTrack's update loop "
+                  f"{fmt(pc['bytetrack_fps'])} FPS, timed sequence by sequence in turn (fastest of {pc['repeats']} each): "
+                  f"**{pc['ratio']:.2f}x**. The table's rows are timed section by section, minutes apart."]
     lines += ["", "Ratios: lgmot's FPS over the tracker's. lgmot: fastest of %d runs per "
               "sequence, `Tracker.track_detections` (graphs, MPN, rounding, stitching, post-processing; with "
               "processes also forking the workers, once per sequence); peers: time inside `update`, fastest of 3 per "
               "sequence; they are single-threaded, online (frame by frame), so they cannot split a sequence "
               "over cores as an offline tracker's independent clips can." % a["repeats"], ""]
-    lines += ["## Scaling on synthetic detections", "",
+    w = res.get("whole_process")
+    if w:
+        lw = w["lgmot"]
+        lines += ["## Whole process: `lgmot track` on MOT15 train, start to last result file", "",
+                  f"{w['frames']:,} frames, 11 sequences, public detections, shipped model; best of {w['repeats']} "
+                  "runs each, the runs alternating between the trackers.", "",
+                  "| process | seconds | FPS | lgmot's FPS / this FPS |", "|---|---:|---:|---:|",
+                  f"| `lgmot track` (whole process, default clip workers) | {lw['seconds']:.2f} | {fmt(lw['fps'])} | 1.00 |"]
+        for n, q in w["peers"].items():
+            lines += [f"| trackers {n}, whole process (Python start, imports, reading, update loop, writing) | "
+                      f"{q['process_seconds']:.2f} | {fmt(q['process_fps'])} | {q['lgmot_vs_process']:.2f} |",
+                      f"| trackers {n}, its update loop only | {q['update_seconds']:.2f} | {fmt(q['update_fps'])} | "
+                      f"{q['lgmot_vs_update']:.2f} |"]
+        lines += ["", "A peer's whole process: a fresh Python that imports the peer library, reads the same det "
+                  "files with lgmot's reader, applies the same `min_score`, tracks and writes the same MOT result "
+                  "files (`benchmarks/peers.py`). Its update-loop time is measured inside that process.", ""]
+    if not res["scaling"]:
+        lines += ["(Scaling not run.)", ""]
+    lines += [] if not res["scaling"] else ["## Scaling on synthetic detections", "",
               "| objects/frame | frames | detections | seconds | FPS | peak memory (MB) | main process peak RSS (MB) |",
               "|---:|---:|---:|---:|---:|---:|---:|"]
     for r in res["scaling"]:
@@ -442,10 +563,12 @@ def write_markdown(res: dict) -> str:
     if res["linearity"]:
         lines += ["", "Linearity, t(5,000 frames) / (5 x t(1,000 frames)): " + ", ".join(
             f"{l['objects']} objects {l['ratio_5000_vs_5x1000']:.2f}" for l in res["linearity"]) + "."]
-    lines += ["", "Each configuration runs in a fresh process with the default clip workers. Peak memory: the "
-              "largest sum of the proportional set sizes (PSS) of that process and its forked workers, sampled every "
-              "200 ms (Python, torch and the model included; pages a worker shares with its parent are counted once). "
-              "Main process peak RSS: its own high-water mark. Edges scored by the MPN, linked by GT flow labels.", ""]
+    if res["scaling"]:
+        lines += ["", "Each configuration runs in a fresh process with the default clip workers. Peak memory: the "
+                  "largest sum of the proportional set sizes (PSS) of that process and its forked workers, sampled "
+                  "every 200 ms (Python, numpy and the model included; pages a worker shares with its parent are "
+                  "counted once). Main process peak RSS: its own high-water mark. Edges scored by the MPN, linked by "
+                  "GT flow labels.", ""]
     t = res.get("training")
     if t:
         lines += ["## Training throughput (MOT15, no appearance)", "",
@@ -494,7 +617,9 @@ def main() -> None:
     ap.add_argument("--scale-timeout", type=float, default=400.0, help="seconds per scaling configuration")
     ap.add_argument("--train-iters", type=int, default=4)
     ap.add_argument("--e2e-frames", type=int, default=100)
-    ap.add_argument("--skip", nargs="*", default=[], choices=["peers", "scaling", "training", "e2e"])
+    ap.add_argument("--whole-repeats", type=int, default=3, help="whole-process runs per tracker (fastest kept)")
+    ap.add_argument("--skip", nargs="*", default=[],
+                    choices=["peers", "scaling", "training", "e2e", "whole", "threads", "gt-links"])
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--scale-worker", nargs=2, type=int, metavar=("OBJECTS", "FRAMES"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -510,37 +635,43 @@ def main() -> None:
                              "graph_threads": int(os.environ.get("LGMOT_GRAPH_THREADS", "1"))}}
     model, cfg, desc = load_benchmark_model(args.model)
     res["model"] = desc
-    print(f"model: {desc}\n[1/5] association throughput on MOT15", flush=True)
+    print(f"model: {desc}\n[1/6] association throughput on MOT15", flush=True)
     workers = default_clip_workers()
     res["association_1_worker"] = association(model, cfg, args.repeats, workers=1)
     print(f"  lgmot, 1 worker: {res['association_1_worker']['fps']} FPS", flush=True)
     if workers > 1:
-        res["association_threads"] = association(model, cfg, args.repeats, workers=workers, backend="thread")
-        print(f"  lgmot, {workers} clip threads: {res['association_threads']['fps']} FPS", flush=True)
+        if "threads" not in args.skip:
+            res["association_threads"] = association(model, cfg, args.repeats, workers=workers, backend="thread")
+            print(f"  lgmot, {workers} clip threads: {res['association_threads']['fps']} FPS", flush=True)
         res["association"] = association(model, cfg, args.repeats, workers=workers)
     else:
         res["association"] = res["association_1_worker"]
     print(f"  lgmot, default ({workers} workers, {res['association']['backend']}): {res['association']['fps']} FPS",
           flush=True)
-    res["association_gt_links"] = association(model, cfg, args.repeats, gt_links=True, workers=workers)
-    print(f"  lgmot, MPN + GT links: {res['association_gt_links']['fps']} FPS", flush=True)
-    print("[2/5] peers", flush=True)
+    if "gt-links" not in args.skip:
+        res["association_gt_links"] = association(model, cfg, args.repeats, gt_links=True, workers=workers)
+        print(f"  lgmot, MPN + GT links: {res['association_gt_links']['fps']} FPS", flush=True)
+    print("[2/6] peers", flush=True)
     res["min_score"] = cfg.tracker.min_score
     res["peers"] = {} if "peers" in args.skip else peers(3, cfg.tracker.min_score)
     res["ratio_to_peers"] = {k: round(res["association"]["fps"] / v, 3) for k, v in res["peers"].items() if v}
     res["ratio_to_peers_1_worker"] = {k: round(res["association_1_worker"]["fps"] / v, 3)
                                       for k, v in res["peers"].items() if v}
-    print("[3/5] scaling", flush=True)
+    res["per_core_interleaved"] = {} if "peers" in args.skip else per_core_interleaved(model, cfg, 3)
+    print(f"  per core, interleaved with ByteTrack: {res['per_core_interleaved']}", flush=True)
+    print("[3/6] scaling", flush=True)
     dens = DENSITIES[:2] if args.quick else DENSITIES
     lens = LENGTHS[:2] if args.quick else LENGTHS
     res["scaling"] = [] if "scaling" in args.skip else scaling(args.model, dens, lens, args.scale_timeout)
     res["linearity"] = linearity(res["scaling"])
-    print("[4/5] training", flush=True)
+    print("[4/6] training", flush=True)
     res["training"] = None if "training" in args.skip else training(cfg, 2 if args.quick else args.train_iters)
     print(f"  {res['training']}", flush=True)
-    print("[5/5] end to end", flush=True)
+    print("[5/6] end to end", flush=True)
     res["end_to_end"] = None if "e2e" in args.skip else end_to_end(model, cfg, 20 if args.quick else args.e2e_frames)
     print(f"  {res['end_to_end']}", flush=True)
+    print("[6/6] whole process", flush=True)
+    res["whole_process"] = None if "whole" in args.skip else whole_process(args.whole_repeats, cfg.tracker.min_score)
     res["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     res["total_s"] = round(time.perf_counter() - t_start, 1)
     out = Path(args.out)

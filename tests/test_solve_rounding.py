@@ -157,3 +157,32 @@ def test_exact_equals_whole_graph_milp_on_a_larger_graph():
     x = round_flow(n, edges, probs, "exact")
     assert is_flow_feasible(n, edges, x)
     assert flow_objective(probs, x) == pytest.approx(ref.fun, abs=1e-6)
+
+
+def test_star_shortcut_equals_lp():
+    """Sub-problems that fall apart into stars are answered without HiGHS: the same selection as
+    the LP on random graphs (ties and near-ties are left to the LP)."""
+    from lgmot.solve import rounding
+
+    rng = np.random.default_rng(11)
+    answered = 0
+    for it in range(400):
+        n = int(rng.integers(2, 40))
+        m = int(rng.integers(1, 3 * n))
+        u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+        keep = u != v
+        e = np.stack([np.minimum(u, v), np.maximum(u, v)], 1)[keep]
+        if not len(e):
+            continue
+        p = rng.uniform(0.5001, 1.0, len(e))
+        if it % 4 == 0:
+            p = np.round(p, 2)  # exact ties
+        stars = rounding._separate_stars(e, p)
+        if stars is not None:
+            answered += 1
+            np.testing.assert_array_equal(stars, rounding._solve_lp(e, p))
+    assert answered > 50
+    # a tie inside a star is left to the solver
+    assert rounding._separate_stars(np.array([[0, 1], [0, 2]]), np.array([0.9, 0.9])) is None
+    # an edge competing at both of its ends is not a star
+    assert rounding._separate_stars(np.array([[0, 2], [0, 3], [1, 3]]), np.array([0.9, 0.8, 0.7])) is None

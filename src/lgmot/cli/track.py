@@ -190,12 +190,13 @@ def _worker_init(job: _Job, threads: int, parent_pid: int) -> None:
 
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
-    import torch
+    import sys
 
     from ..track.run import load_tracker
 
-    torch.set_num_threads(threads)
     tracker, _ = load_tracker(job.cfg, job.model, job.oracle)
+    if "torch" in sys.modules:  # the numpy inference path never imports it
+        sys.modules["torch"].set_num_threads(threads)
     tracker.config = job.cfg  # the parent's resolved config (checkpoint network + user tracking settings)
     tracker.workers = threads  # the cores are already split between the sequence processes
     _WORKER_TRACKER = tracker

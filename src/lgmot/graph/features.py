@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
 
 from .edges import app_distance
 from .tracklets import Tracklets
@@ -49,6 +48,8 @@ def feature_names(use_motion: bool, appearance_indicator: bool, directional_moti
 def score_ranks(scores: np.ndarray) -> np.ndarray:
     """(M,) rank of each score among ``scores``, in (0, 1): (rank - 0.5) / M, ties sharing the mean
     rank. Any monotone change of the scores gives the same ranks."""
+    from scipy.stats import rankdata  # scipy.stats takes about a second to import: only where used
+
     return (rankdata(scores) - 0.5) / len(scores)
 
 

@@ -185,7 +185,7 @@ def merge(t: Tracklets, labels: np.ndarray, min_ratio: float = 0.5) -> Tracklets
 def majority_id(group: np.ndarray, ids: np.ndarray, n_groups: int, min_ratio: float) -> np.ndarray:
     """(n_groups,) most frequent id per group if its share >= min_ratio, else -1."""
     out = np.full(n_groups, -1, dtype=np.int64)
-    if group.size == 0:
+    if group.size == 0 or not (ids != -1).any():  # no identities (tracking): every group's is -1
         return out
     pairs, counts = np.unique(np.stack([group, ids], axis=1), axis=0, return_counts=True)
     # rows sorted by (group, id): take the largest count per group, smallest id on ties

@@ -18,18 +18,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
+from typing import TYPE_CHECKING
 
-from .. import __version__
+import numpy as np
+
 from ..config import Config
-from ..data.motio import atomic_write_bytes
 from ..errors import InputError
-from .mpn import HierarchicalMPN
 
-__all__ = ["CheckpointError", "FORMAT", "save_model", "load_model", "read_metadata"]
+if TYPE_CHECKING:  # torch is imported only where a torch model is saved or loaded
+    import torch
+
+    from .mpn import HierarchicalMPN
+
+__all__ = ["CheckpointError", "FORMAT", "save_model", "load_model", "read_metadata", "read_numpy_checkpoint"]
 
 FORMAT = "lgmot.model/1"
 
@@ -38,7 +39,9 @@ class CheckpointError(InputError):
     """A checkpoint that cannot be read: truncated, corrupted, or not an lgmot model."""
 
 
-def _digest(tensors: dict[str, torch.Tensor]) -> str:
+def _digest(tensors: dict[str, "torch.Tensor"]) -> str:
+    import torch
+
     h = hashlib.sha256()
     for name in sorted(tensors):
         t = tensors[name].detach().cpu().contiguous()
@@ -47,10 +50,35 @@ def _digest(tensors: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()
 
 
-def save_model(path: str | Path, model: HierarchicalMPN, config: Config, *,
+def _digest_numpy(arrays: dict[str, np.ndarray]) -> str | None:
+    """:func:`_digest` of the same tensors read as numpy arrays (torch's dtype names); None for a
+    dtype numpy cannot hold."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        dtype = _TORCH_DTYPE_NAMES.get(a.dtype.str[1:])
+        if dtype is None:
+            return None
+        h.update(f"{name}|{dtype}|{tuple(a.shape)}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+# numpy dtype (without byte order) -> str(torch dtype), for the checksum
+_TORCH_DTYPE_NAMES = {"f4": "torch.float32", "f8": "torch.float64", "f2": "torch.float16", "i8": "torch.int64",
+                      "i4": "torch.int32", "i2": "torch.int16", "i1": "torch.int8", "u1": "torch.uint8",
+                      "b1": "torch.bool"}
+
+
+def save_model(path: str | Path, model: "HierarchicalMPN", config: Config, *,
                extra: dict[str, Any] | None = None) -> None:
     """Write ``model``'s weights and ``config`` to ``path``. ``config.model`` must be the
     ModelConfig the model was built with (so :func:`load_model` rebuilds the same network)."""
+    from safetensors.torch import save as st_save
+
+    from .. import __version__
+    from ..data.motio import atomic_write_bytes
+
     if config.model != model.cfg:
         raise ValueError("config.model differs from the ModelConfig the model was built with")
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -98,9 +126,14 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(path, "corrupted checkpoint (metadata is not valid JSON)") from None
 
 
-def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[HierarchicalMPN, Config]:
+def load_model(path: str | Path, device: "torch.device | str" = "cpu") -> tuple["HierarchicalMPN", Config]:
     """Rebuild the network described by the stored config and load its weights (eval mode). The
     model's ``trained_with_appearance`` is what training stored (None when the file does not say)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load as st_load
+
+    from .mpn import HierarchicalMPN
+
     path = Path(path)
     data, meta = _read(path)
     info = read_metadata(path)
@@ -119,3 +152,42 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[Hi
         raise CheckpointError(path, f"weights do not fit the stored model config: {first}") from None
     model.trained_with_appearance = info["extra"].get("trained_with_appearance")
     return model.to(device).eval(), cfg
+
+
+def read_numpy_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], Config, dict[str, Any]]:
+    """(weights as numpy arrays, Config, extra) with the checks of :func:`load_model` short of
+    building the torch network: format, SHA-256 over the weights, and every weight the stored
+    config's network has, with its shape (:func:`expected_shapes`), and no other."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as st_load
+
+    path = Path(path)
+    data, meta = _read(path)
+    info = read_metadata(path)
+    try:
+        arrays = st_load(data)
+    except SafetensorError as e:
+        raise CheckpointError(path, f"corrupted checkpoint ({e})") from None
+    if _digest_numpy(arrays) != meta["sha256"]:
+        raise CheckpointError(path, "corrupted checkpoint (weights do not match the stored SHA-256)")
+    cfg = Config.from_dict(info["config"], path)
+    want = expected_shapes(cfg.model)
+    for name in sorted(set(want) | set(arrays)):
+        if name not in arrays:
+            raise CheckpointError(path, f"weights do not fit the stored model config: missing key {name}")
+        if name not in want:
+            raise CheckpointError(path, f"weights do not fit the stored model config: unexpected key {name}")
+        if tuple(arrays[name].shape) != want[name]:
+            raise CheckpointError(path, f"weights do not fit the stored model config: {name} has shape "
+                                  f"{tuple(arrays[name].shape)}, expected {want[name]}")
+    return arrays, cfg, info["extra"]
+
+
+def expected_shapes(cfg) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every tensor in ``HierarchicalMPN(cfg).state_dict()``, without torch."""
+    from .infer import level_shapes
+
+    out: dict[str, tuple[int, ...]] = {}
+    for prefix, level in [("level0", 0)] + ([("upper", 1)] if cfg.depth > 1 else []):
+        out.update({f"{prefix}.{name}": shape for name, shape in level_shapes(cfg, level).items()})
+    return out

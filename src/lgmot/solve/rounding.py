@@ -82,7 +82,8 @@ def round_flow(n_nodes: int, edges: np.ndarray, probs: np.ndarray, method: str =
     # independent of the rest of the graph.
     sub = np.flatnonzero(x & (violating[edges[:, 0]] | violating[edges[:, 1]]))
     if method == "exact":
-        x[sub] = _solve_lp(edges[sub], probs[sub])
+        stars = _separate_stars(edges[sub], probs[sub])
+        x[sub] = stars if stars is not None else _solve_lp(edges[sub], probs[sub])
     else:
         x[sub] = _greedy(edges[sub], probs[sub])
     if not is_flow_feasible(n_nodes, edges, x):  # pragma: no cover - guards the invariant
@@ -123,6 +124,38 @@ def _solve_lp(edges: np.ndarray, probs: np.ndarray) -> np.ndarray:
     rounded = np.round(sol)
     assert np.abs(sol - rounded).max() <= _INTEGRAL_TOL, "rounding LP solution is not integral"
     return rounded > 0.5
+
+
+#: cost gap below which a star's best edge is left to the LP solver (HiGHS's optimality
+#: tolerances are 1e-7): the shortcut answers only where the optimum is unique by a clear margin
+_STAR_MARGIN = 1e-5
+
+
+def _separate_stars(edges: np.ndarray, probs: np.ndarray) -> np.ndarray | None:
+    """The LP's optimum without the solver where the sub-problem falls apart into stars: no edge
+    competes at both ends (its earlier node's out-slot and its later node's in-slot both shared
+    with other edges). Every cost is negative (p > 0.5), so each shared slot keeps exactly its
+    cheapest edge and every other edge stays. None (solve the LP) when some edge competes at
+    both ends or a slot's two best costs are within ``_STAR_MARGIN``: there the LP optimum is not
+    clearly unique, and the answer is left to the solver as before."""
+    n = int(edges.max()) + 1
+    shared = [np.bincount(edges[:, side], minlength=n)[edges[:, side]] > 1 for side in (0, 1)]
+    if (shared[0] & shared[1]).any():
+        return None
+    cost = 1.0 - 2.0 * probs
+    keep = np.ones(edges.shape[0], dtype=bool)
+    for side in (0, 1):
+        idx = np.flatnonzero(shared[side])
+        if idx.size == 0:
+            continue
+        order = idx[np.lexsort((cost[idx], edges[idx, side]))]  # by slot, cheapest first
+        node = edges[order, side]
+        head = np.r_[True, node[1:] != node[:-1]]
+        first = np.flatnonzero(head)  # every shared slot has at least two edges: first + 1 is its second
+        if np.any(cost[order[first + 1]] - cost[order[first]] <= _STAR_MARGIN):
+            return None
+        keep[order[~head]] = False
+    return keep
 
 
 def _greedy(edges: np.ndarray, probs: np.ndarray) -> np.ndarray:

@@ -165,12 +165,12 @@ def _bounded(ex, fn, items: Iterable, workers: int) -> Iterator:
 
 def _init_worker(state: Any, parent_pid: int, use_pdeathsig: bool) -> None:
     global _STATE
-    import torch
-
     from ..workers import die_with_parent
 
     die_with_parent(parent_pid, use_pdeathsig)
-    torch.set_num_threads(1)
+    torch = sys.modules.get("torch")  # not imported by the numpy inference path: leave it so
+    if torch is not None:
+        torch.set_num_threads(1)
     _STATE = state
 
 

@@ -91,9 +91,9 @@ def load_tracker(config: Config | None, model_path: str | Path | None, oracle: b
         if model_path:
             raise InputError(path, "model checkpoint not found")
         raise InputError(path, "no default model is installed; pass --model CKPT (train one with `lgmot train`) or --oracle")
-    from ..model import load_model
+    from ..model.infer import load_inference_model
 
-    model, ck_cfg = load_model(path)
+    model, ck_cfg = load_inference_model(path)  # numpy inference: tracking never imports torch
     cfg = _with_recipe_postprocessing(ck_cfg, path) if config is None else _merge_tracker(ck_cfg, config)
     return Tracker(cfg, model), cfg
 

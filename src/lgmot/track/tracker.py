@@ -15,24 +15,35 @@ from ..config import Config
 from ..data.schema import TRACK_COLUMNS, empty
 from ..detect.filter import confident
 from ..graph import Tracklets
+from ..model.infer import InferenceModel
 from ..solve import (Stitcher, clip_slices, drop_low_rank, drop_short, drop_unconfident, drop_unlikely, finish_tracks,
                      low_score_candidates)
-from ..threads import single_thread
+from ..threads import single_thread, single_thread_blas
 from .hierarchy import ClipLevels, EdgeScorer, oracle_scorer, run_levels
 from .parallel import ClipPool, default_clip_workers, state_key
 
 
 @dataclass
 class ModelScorer:
-    """Scores edges with a trained :class:`lgmot.model.HierarchicalMPN` (last classified step); a
+    """Scores edges with a trained :class:`lgmot.model.HierarchicalMPN` (last classified step), or
+    its numpy form :class:`lgmot.model.infer.InferenceModel` (what ``lgmot track`` loads); a
     ``node_classifier`` model also returns its level-0 node objectness, as (edge probs, objectness)."""
 
     model: object
 
     def __call__(self, level, tracklets, graph) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        import torch
-
         from ..solve import undirected_probs
+
+        if isinstance(self.model, InferenceModel):  # numpy: no torch
+            with single_thread_blas():
+                out = self.model.forward_graph(level, tracklets, graph, last_only=True)
+            p = undirected_probs(out.logits[-1], len(graph.edges), from_logits=True)
+            if out.node_logits is None:
+                return p
+            from scipy.special import expit
+
+            return p, expit(out.node_logits).astype(np.float64)
+        import torch
 
         with torch.inference_mode(), single_thread():
             out = self.model.forward_graph(level, tracklets, graph, last_only=True)
