@@ -19,7 +19,10 @@ def track(
     min_score: Optional[float] = typer.Option(None, help="Drop detections below this score."),
     config: Optional[str] = typer.Option(None, help="Tracker config: lgmot | sushi | a YAML file. Default: the "
                                                     "model's own (tracking settings it was trained with); lgmot with --oracle."),
-    model: Optional[Path] = typer.Option(None, help="Model checkpoint (.safetensors). Default: the shipped model."),
+    model: Optional[Path] = typer.Option(None, help="Model checkpoint (.safetensors). Default: the shipped model "
+                                                   "(with --reid: the shipped model trained with those weights)."),
+    reid: Optional[Path] = typer.Option(None, help="ReID weights file (torchreid OSNet .pth) for a model trained with "
+                                                   "OSNet appearance. Default: $LGMOT_REID_WEIGHTS."),
     split: Optional[str] = typer.Option(None, help="Named split of a dataset root (e.g. mot17-train)."),
     seqmap: Optional[Path] = typer.Option(None, help="Seqmap file selecting sequences of a dataset root."),
     oracle: bool = typer.Option(False, help="Score edges with GT identities (upper-bound diagnostic)."),
@@ -40,7 +43,7 @@ def track(
 
     try:
         cfg = load_config(config) if config else None
-        tracker, cfg = load_tracker(cfg, model, oracle)
+        tracker, cfg = load_tracker(cfg, model, oracle, reid, appearance)
         if interpolate is not None:
             from dataclasses import replace
 
@@ -49,7 +52,8 @@ def track(
         if clip_workers is not None:
             tracker.workers = clip_workers
         seqs = resolve_sources(source, split, seqmap)
-        job = _Job(cfg, model, oracle, detections, min_score, appearance, cache_dir or out / "cache", out, save_video)
+        job = _Job(cfg, model, oracle, detections, min_score, appearance, cache_dir or out / "cache", out, save_video,
+                   reid)
         if workers > 1 and len(seqs) > 1:
             errors = _track_parallel(job, seqs, min(workers, len(seqs)), quiet)
             if errors:
@@ -74,6 +78,7 @@ class _Job:
     cache_dir: Path
     out: Path
     save_video: bool
+    reid: Optional[Path] = None
 
 
 def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
@@ -83,12 +88,15 @@ def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
     t0 = time.perf_counter()
     # a model trained without appearance cannot use it: do not compute it
     inputs = prepare_inputs(seq, job.detections, job.min_score, appearance=job.appearance and tracker.uses_appearance,
-                            cache_dir=job.cache_dir, progress=progress, need_gt_ids=job.oracle)
+                            cache_dir=job.cache_dir, progress=progress, need_gt_ids=job.oracle,
+                            encoder=tracker.encoder)
     tracks = track_sequence(tracker, inputs)
     path = write_sequence_results(job.out, seq, tracks)  # atomic (temporary file + rename)
     msg = f"{seq.name}: {len(inputs.dets)} detections -> {tracks.id.nunique()} tracks in {time.perf_counter() - t0:.1f}s -> {path}"
     if job.appearance and seq.has_images and not tracker.uses_appearance:
         msg += " (appearance not computed: the model was trained without it)"
+    elif inputs.app is not None:
+        msg += f" (appearance: {tracker.appearance_note})"
     if job.save_video:
         if not seq.has_images:
             msg += " (no frames: video skipped)"
@@ -111,7 +119,7 @@ def _worker_init(job: _Job, threads: int) -> None:
     from ..track.run import load_tracker
 
     torch.set_num_threads(threads)
-    tracker, _ = load_tracker(job.cfg, job.model, job.oracle)
+    tracker, _ = load_tracker(job.cfg, job.model, job.oracle, job.reid, job.appearance)
     tracker.config = job.cfg  # the parent's resolved config (checkpoint network + user tracking settings)
     tracker.workers = threads  # the cores are already split between the sequence processes
     _WORKER_TRACKER = tracker

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 
 from ..config import Config
+from ..embed.registry import encoder_record
+from ..errors import InputError
 from ..graph import build_level, edge_labels, loss_mask, merge
 from ..model import HierarchicalMPN, class_balance_weight, focal_loss, isg_loss, save_model, spg_loss
 from ..solve import components, round_flow, undirected_probs
@@ -120,9 +122,11 @@ def seed_everything(seed: int) -> None:
 def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
           validate: Callable[[HierarchicalMPN], dict] | None = None, resume: bool = False,
           max_iterations: int | None = None, progress: bool = True, log: Callable[[str], None] | None = None,
-          distributed: DistContext | None = None) -> TrainResult:
+          distributed: DistContext | None = None, appearance_record: dict | None = None) -> TrainResult:
     """Train a HierarchicalMPN on ``sequences``. ``validate(model) -> {'IDF1': ..., ...}`` picks the best
-    checkpoint (by IDF1). ``max_iterations`` stops early (the run can be resumed exactly)."""
+    checkpoint (by IDF1). ``max_iterations`` stops early (the run can be resumed exactly).
+    The model file records the appearance encoder (``appearance_record``, default
+    ``lgmot.embed.encoder_record(cfg.embed)``) when any sequence had appearance."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     tr = cfg.train
@@ -141,6 +145,8 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
     # and the tracker then leaves appearance out (``Tracker.uses_appearance``)
     facts = {"trained_with_appearance": any(s.app is not None and bool(np.isfinite(s.app).all(axis=1).any())
                                             for s in sequences)}
+    if facts["trained_with_appearance"]:  # which encoder (and weights SHA-256): tracking checks it
+        facts["appearance_encoder"] = appearance_record if appearance_record is not None else _record(cfg)
     iters_per_epoch = math.ceil(len(clips) / (tr.batch_size * world))
     total_iters = tr.epochs * iters_per_epoch
     state = {"iteration": 0, "epoch": 0, "best_idf1": -1.0, "rng_seed": tr.seed}
@@ -226,6 +232,17 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
     if tb:
         tb.close()
     return TrainResult(run_dir, best_ck if best_ck.exists() else None, last_ck, it, history)
+
+
+def _record(cfg: Config) -> dict:
+    try:
+        return encoder_record(cfg.embed)
+    except InputError:  # weights not on this machine (appearance given directly): name only
+        from ..embed.registry import crop_size_of, osnet_variant
+
+        size = crop_size_of(cfg.embed)
+        return {"encoder": osnet_variant(cfg.embed) or cfg.embed.encoder, "model_name": cfg.embed.model_name,
+                "crop_size": list(size) if size else None, "weights_sha256": None, "weights_file": None}
 
 
 def _append_csv(path: Path, row: dict) -> None:
