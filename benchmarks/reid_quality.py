@@ -63,12 +63,14 @@ def main() -> None:
     ap.add_argument("--windows", type=int, default=4)
     ap.add_argument("--gap", type=int, default=14, help="frames (2 s at 7 fps) left out around the query window")
     ap.add_argument("--cache", type=Path, default=Path("runs/reid_quality_cache"))
+    ap.add_argument("--mobilenet-256", action="store_true", help="also MobileNetV2 on OSNet's 256x128 crops")
     a = ap.parse_args()
     seq = load_sequence(a.data / "pets09_s2l1")
     dets, ids = gt_detections(seq)
     reid = a.data / "reid_osnet"
-    rows = [("MobileNetV2 (ImageNet), 128x64", EmbedConfig("mobilenetv2")),
-            ("MobileNetV2 (ImageNet), 256x128", EmbedConfig("mobilenetv2", crop_size=(256, 128)))]
+    rows = [("MobileNetV2 (ImageNet), 128x64", EmbedConfig("mobilenetv2"))]
+    if a.mobilenet_256:
+        rows.append(("MobileNetV2 (ImageNet), 256x128", EmbedConfig("mobilenetv2", crop_size=(256, 128))))
     for f, label in (("osnet_x0_25_msmt17.pth", "MSMT17"), ("osnet_x0_25_market1501.pth", "Market-1501")):
         if (reid / f).is_file():
             rows.append((f"OSNet x0.25 ({label}), 256x128", EmbedConfig("osnet_x0_25", weights=str(reid / f))))

@@ -1,0 +1,64 @@
+"""Recipe of the shipped model trained with OSNet x0.25 (MSMT17) appearance,
+``lgmot/assets/models/lgmot_mot15_osnet_x0_25_msmt17.safetensors``.
+
+The default model's data and CPU recipe (``scripts/train_default_model.py``,
+``lgmot.train.recipes.cpu_recipe``: ISG language loss, directional motion features, the reference's
+augmentation, skip edges left out of the focal loss, sqrt class balance), with two differences:
+the appearance encoder is lgmot's OSNet x0.25 on 256x128 crops with the torchreid model-zoo file
+``osnet_x0_25_msmt17.pth`` (``embed.encoder: osnet_x0_25``, 512-d node input), and PETS09-S2L1 --
+the one MOT15 train sequence with images -- appears ``--pets-repeat`` times in the clip pool so the
+appearance path sees more of it. The model records the weights' SHA-256; ``lgmot track --reid
+osnet_x0_25_msmt17.pth`` without ``--model`` picks it by that hash. The weights file is the user's
+own: it is not in the package.
+
+    python scripts/train_reid_model.py --data ../shared/data --reid ../shared/data/reid_osnet/osnet_x0_25_msmt17.pth \\
+        --out runs/reid_model
+    cp runs/reid_model/model.safetensors src/lgmot/assets/models/lgmot_mot15_osnet_x0_25_msmt17.safetensors
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from lgmot.config import EmbedConfig
+from lgmot.data.motio import atomic_write_text
+from lgmot.train import train
+from lgmot.train.prepare import prepare_train_sequences
+from lgmot.train.recipes import CPU_LANGUAGE, LANGUAGE, MOT15_TRAIN, cpu_recipe, mot15_paths
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--reid", type=Path, default=None, help="default: <data>/reid_osnet/osnet_x0_25_msmt17.pth")
+    ap.add_argument("--out", type=Path, default=Path("runs/reid_model"))
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--depth-every", type=int, default=25)
+    ap.add_argument("--pets-repeat", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--language", choices=sorted(LANGUAGE), default=CPU_LANGUAGE)
+    ap.add_argument("--resume", action="store_true")
+    a = ap.parse_args()
+    reid = a.reid or a.data / "reid_osnet" / "osnet_x0_25_msmt17.pth"
+    cfg = cpu_recipe(a.epochs, a.depth_every, a.seed, *LANGUAGE[a.language], name="lgmot-mot15-osnet")
+    cfg = replace(cfg, embed=EmbedConfig("osnet_x0_25", weights=str(reid)), model=replace(cfg.model, node_in_dim=512))
+    t0 = time.perf_counter()
+    seqs = prepare_train_sequences(mot15_paths(a.data, MOT15_TRAIN), cfg, "public", a.out / "cache")
+    pets = [s for s in seqs if s.app is not None]
+    seqs = seqs + pets * (a.pets_repeat - 1)
+    t_prep = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = train(cfg, seqs, a.out, resume=a.resume, progress=True)
+    t_train = time.perf_counter() - t0
+    summary = {"iterations": res.iterations, "prepare_seconds": round(t_prep, 1), "train_seconds": round(t_train, 1),
+               "epochs": a.epochs, "pets_repeat": a.pets_repeat, "seed": a.seed,
+               "model": str(a.out / "model.safetensors")}
+    atomic_write_text(a.out / "summary.json", json.dumps(summary, indent=2))
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
