@@ -63,8 +63,10 @@ def second_half(seq: Sequence, first: int = HALF + 1) -> Sequence:
     return s
 
 
-def variant_config(variant: str, seed: int, epochs: int, reid: Path) -> Config:
-    cfg = cpu_recipe(epochs, seed=seed, name=f"pets-val-half-{variant}")
+def variant_config(variant: str, seed: int, a) -> Config:
+    cfg = cpu_recipe(a.epochs, a.depth_every, seed=seed, name=f"pets-val-half-{variant}")
+    cfg = replace(cfg, train=replace(cfg.train, train_frame_overlap=a.clip_stride))
+    reid = a.reid
     if variant == "osnet":
         return replace(cfg, embed=EmbedConfig("osnet_x0_25", weights=str(reid)),
                        model=replace(cfg.model, node_in_dim=512))
@@ -79,7 +81,7 @@ def train_variant(variant: str, seed: int, a, pets: Sequence, others: list, text
     model = run / "model.safetensors"
     if (run / "done.json").is_file():
         return model
-    cfg = variant_config(variant, seed, a.epochs, a.reid)
+    cfg = variant_config(variant, seed, a)
     t0 = time.perf_counter()
     first = prepare_train_sequence(pets.truncated(HALF), cfg, "public", appearance=variant != "none",
                                    cache_dir=a.out / "cache", text_encoder=text_encoder)
@@ -189,6 +191,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[42, 0, 1])
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
     ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--depth-every", type=int, default=10, help="iterations per unlocked level (recipe: 25)")
+    ap.add_argument("--clip-stride", type=int, default=60,
+                    help="frames between training clip starts (recipe: 20); the CPU budget knob")
     ap.add_argument("--pets-repeat", type=int, default=3)
     ap.add_argument("--detections", nargs="+", default=["public"], choices=["public", "builtin"])
     ap.add_argument("--peers", nargs="*", default=list(PEERS))
@@ -214,7 +219,7 @@ def main() -> None:
     from lgmot.train.prepare import prepare_train_sequences
     from lgmot.train.recipes import mot15_paths
 
-    base = variant_config("none", a.seeds[0], a.epochs, a.reid)
+    base = variant_config("none", a.seeds[0], a)
     text = load_text_encoder(base.train.text_encoder)
     other_names = [n for n in MOT15_TRAIN if n != "PETS09-S2L1"]
     others = prepare_train_sequences(mot15_paths(a.data, other_names), base, "public", a.out / "cache",
@@ -309,7 +314,8 @@ def write_table(done: pd.DataFrame, a, labels: dict) -> None:
             md.append(f"| {r.tracker} | {r.seeds or '-'} | " + " | ".join(cells) + " |")
         md.append("")
     md.append("Command: `nice -n 10 python benchmarks/pets_val_half.py --data ../shared/data "
-              f"--epochs {a.epochs} --pets-repeat {a.pets_repeat} --seeds {' '.join(map(str, a.seeds))}`")
+              f"--epochs {a.epochs} --depth-every {a.depth_every} --clip-stride {a.clip_stride} "
+              f"--pets-repeat {a.pets_repeat} --seeds {' '.join(map(str, a.seeds))}`")
     atomic_write_text(a.table.with_suffix(".md"), "\n".join(md) + "\n")
 
 

@@ -158,7 +158,7 @@ def test_torchreid_checkpoint_loads_every_key():
     out = enc.encode(_crops(5))
     assert out.shape == (5, 512) and out.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
-    assert enc.name == "osnet_x0_25-256x128-l2" and enc.dim == 512
+    assert enc.name == "osnet_x0_25-6f57607f-256x128-l2" and enc.dim == 512
     # batching does not change the embedding
     np.testing.assert_allclose(enc.encode(_crops(5)[:1]), out[:1], atol=1e-5)
 

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from .base import TorchImageEncoder, require_file
+from .base import TorchImageEncoder, file_digest, require_file
 
 #: stage widths of OSNet x1.0 (stem output, stages 1-3); the other widths scale them
 BASE_WIDTHS = (64, 256, 384, 512)
@@ -208,4 +208,5 @@ class OSNetEncoder(TorchImageEncoder):
         self.variant = variant
         self.model = load_osnet(self.weights_path, variant)
         self.dim = EMBED_DIM
-        self.name = f"{variant}-{self._tag()}"
+        # the weights' hash keeps the cache files of two weights files of one variant apart
+        self.name = f"{variant}-{file_digest(self.weights_path).split(':')[1][:8]}-{self._tag()}"
