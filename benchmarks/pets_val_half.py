@@ -83,14 +83,30 @@ def train_variant(variant: str, seed: int, a, pets: Sequence, others: list, text
         return model
     cfg = variant_config(variant, seed, a)
     t0 = time.perf_counter()
-    first = prepare_train_sequence(pets.truncated(HALF), cfg, "public", appearance=variant != "none",
+    first = prepare_train_sequence(pets.truncated(HALF), cfg, "public", appearance=False,
                                    cache_dir=a.out / "cache", text_encoder=text_encoder)
+    if variant != "none":
+        first.app = rows_of(full_embeddings(pets, cfg, a), pets, first.dets)
     seqs = [first] * a.pets_repeat + others
     res = train(cfg, seqs, run, progress=False)
     secs = time.perf_counter() - t0
     atomic_write_text(run / "done.json", json.dumps({"iterations": res.iterations, "seconds": round(secs, 1)}))
     log(f"trained {variant} seed {seed}: {res.iterations} iterations in {secs:.0f}s")
     return model
+
+
+def full_embeddings(pets: Sequence, cfg: Config, a) -> np.ndarray:
+    """Appearance of every public detection of the whole sequence, computed once (cached): the train
+    and test halves take their rows, and ``scripts/train_reid_model.py --cache`` reuses the file."""
+    from lgmot.embed import embed_sequence, encoder_for
+
+    return embed_sequence(pets, pets.detections, encoder_for(cfg.embed), cache_dir=a.out / "cache", progress=False)
+
+
+def rows_of(full: np.ndarray, pets: Sequence, dets: pd.DataFrame) -> np.ndarray:
+    idx = pd.Index(pets.detections.det_id).get_indexer(dets.det_id)
+    assert (idx >= 0).all()
+    return full[idx]
 
 
 def score(seq: Sequence, tracks: pd.DataFrame) -> dict:
@@ -100,14 +116,17 @@ def score(seq: Sequence, tracks: pd.DataFrame) -> dict:
     return {k: float(row[k]) for k in METRICS}
 
 
-def lgmot_row(variant: str, model_path: Path, test: Sequence, dets: pd.DataFrame, a) -> dict:
+def lgmot_row(variant: str, model_path: Path, test: Sequence, dets: pd.DataFrame, a, pets: Sequence,
+              public: bool) -> dict:
     from lgmot.embed import embed_sequence, encoder_for
     from lgmot.model import load_model
     from lgmot.track import Tracker
 
     model, cfg = load_model(model_path)
     app = None
-    if variant != "none":
+    if variant != "none" and public:
+        app = rows_of(full_embeddings(pets, cfg, a), pets, dets)
+    elif variant != "none":
         app = embed_sequence(test, dets, encoder_for(cfg.embed), cache_dir=a.out / "cache", progress=False)
     with Tracker(cfg, model, workers=1) as tracker:
         t0 = time.perf_counter()
@@ -285,7 +304,7 @@ def main() -> None:
             model = train_variant(variant, seed, a, pets, others, text, log)
             for det in need:
                 add({"tracker": labels[variant], "detections": det, "seed": seed,
-                     **lgmot_row(variant, model, test, test_dets[det], a)})
+                     **lgmot_row(variant, model, test, test_dets[det], a, pets, det == "public")})
     log(f"total {time.perf_counter() - t_all:.0f}s")
     write_table(done, a, labels)
 

@@ -3,7 +3,9 @@
 
 The default model's data and CPU recipe (``scripts/train_default_model.py``,
 ``lgmot.train.recipes.cpu_recipe``: ISG language loss, directional motion features, the reference's
-augmentation, skip edges left out of the focal loss, sqrt class balance), with two differences:
+augmentation, skip edges left out of the focal loss, sqrt class balance) on a smaller budget (one
+epoch over clips starting every 60 frames instead of 8 epochs every 20, a level unlocked every 10
+iterations: the budget of ``benchmarks/pets_val_half.py``), with two more differences:
 the appearance encoder is lgmot's OSNet x0.25 on 256x128 crops with the torchreid model-zoo file
 ``osnet_x0_25_msmt17.pth`` (``embed.encoder: osnet_x0_25``, 512-d node input), and PETS09-S2L1 --
 the one MOT15 train sequence with images -- appears ``--pets-repeat`` times in the clip pool so the
@@ -36,17 +38,20 @@ def main() -> None:
     ap.add_argument("--reid", type=Path, default=None, help="default: <data>/reid_osnet/osnet_x0_25_msmt17.pth")
     ap.add_argument("--out", type=Path, default=Path("runs/reid_model"))
     ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--depth-every", type=int, default=25)
+    ap.add_argument("--depth-every", type=int, default=10)
     ap.add_argument("--pets-repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--language", choices=sorted(LANGUAGE), default=CPU_LANGUAGE)
+    ap.add_argument("--clip-stride", type=int, default=60, help="frames between training clip starts (recipe: 20)")
+    ap.add_argument("--cache", type=Path, default=None, help="embedding cache folder (default: <out>/cache)")
     ap.add_argument("--resume", action="store_true")
     a = ap.parse_args()
     reid = a.reid or a.data / "reid_osnet" / "osnet_x0_25_msmt17.pth"
     cfg = cpu_recipe(a.epochs, a.depth_every, a.seed, *LANGUAGE[a.language], name="lgmot-mot15-osnet")
-    cfg = replace(cfg, embed=EmbedConfig("osnet_x0_25", weights=str(reid)), model=replace(cfg.model, node_in_dim=512))
+    cfg = replace(cfg, embed=EmbedConfig("osnet_x0_25", weights=str(reid)), model=replace(cfg.model, node_in_dim=512),
+                  train=replace(cfg.train, train_frame_overlap=a.clip_stride))
     t0 = time.perf_counter()
-    seqs = prepare_train_sequences(mot15_paths(a.data, MOT15_TRAIN), cfg, "public", a.out / "cache")
+    seqs = prepare_train_sequences(mot15_paths(a.data, MOT15_TRAIN), cfg, "public", a.cache or a.out / "cache")
     pets = [s for s in seqs if s.app is not None]
     seqs = seqs + pets * (a.pets_repeat - 1)
     t_prep = time.perf_counter() - t0
@@ -54,7 +59,8 @@ def main() -> None:
     res = train(cfg, seqs, a.out, resume=a.resume, progress=True)
     t_train = time.perf_counter() - t0
     summary = {"iterations": res.iterations, "prepare_seconds": round(t_prep, 1), "train_seconds": round(t_train, 1),
-               "epochs": a.epochs, "pets_repeat": a.pets_repeat, "seed": a.seed,
+               "epochs": a.epochs, "depth_every": a.depth_every, "clip_stride": a.clip_stride,
+               "pets_repeat": a.pets_repeat, "seed": a.seed,
                "model": str(a.out / "model.safetensors")}
     atomic_write_text(a.out / "summary.json", json.dumps(summary, indent=2))
     print(json.dumps(summary))
