@@ -64,7 +64,7 @@ def second_half(seq: Sequence, first: int = HALF + 1) -> Sequence:
 
 
 def variant_config(variant: str, seed: int, a) -> Config:
-    cfg = cpu_recipe(a.epochs, a.depth_every, seed=seed, name=f"pets-val-half-{variant}")
+    cfg = cpu_recipe(a.epochs, a.depth_every, seed=seed, name=f"pets-val-half-{variant}", lr=a.lr)
     cfg = replace(cfg, train=replace(cfg.train, train_frame_overlap=a.clip_stride))
     reid = a.reid
     if variant == "osnet":
@@ -88,7 +88,13 @@ def train_variant(variant: str, seed: int, a, pets: Sequence, others: list, text
     if variant != "none":
         first.app = rows_of(full_embeddings(pets, cfg, a), pets, first.dets)
     seqs = [first] * a.pets_repeat + others
-    res = train(cfg, seqs, run, progress=False)
+    if a.init is not None:
+        from lgmot.model import HierarchicalMPN
+        from lgmot.train.loop import init_from
+
+        fresh = init_from(HierarchicalMPN(cfg.model), a.init)
+        log(f"{variant}: starts from {a.init}; fresh: {sorted({k.rsplit('.', 1)[0] for k in fresh}) or 'none'}")
+    res = train(cfg, seqs, run, progress=False, init=a.init)
     secs = time.perf_counter() - t0
     atomic_write_text(run / "done.json", json.dumps({"iterations": res.iterations, "seconds": round(secs, 1)}))
     log(f"trained {variant} seed {seed}: {res.iterations} iterations in {secs:.0f}s")
@@ -210,7 +216,10 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[42, 0, 1])
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
     ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--depth-every", type=int, default=10, help="iterations per unlocked level (recipe: 25)")
+    ap.add_argument("--depth-every", type=int, default=1, help="iterations per unlocked level (recipe: 25)")
+    ap.add_argument("--lr", type=float, default=1e-3, help="recipe: 3e-3 from scratch")
+    ap.add_argument("--init", type=Path, default=None,
+                    help="start every variant from this model (a MOT15 CV fold model that never saw PETS09-S2L1)")
     ap.add_argument("--clip-stride", type=int, default=60,
                     help="frames between training clip starts (recipe: 20); the CPU budget knob")
     ap.add_argument("--pets-repeat", type=int, default=3)
@@ -333,6 +342,7 @@ def write_table(done: pd.DataFrame, a, labels: dict) -> None:
             md.append(f"| {r.tracker} | {r.seeds or '-'} | " + " | ".join(cells) + " |")
         md.append("")
     md.append("Command: `nice -n 10 python benchmarks/pets_val_half.py --data ../shared/data "
+              f"--init {a.init} --lr {a.lr} "
               f"--epochs {a.epochs} --depth-every {a.depth_every} --clip-stride {a.clip_stride} "
               f"--pets-repeat {a.pets_repeat} --seeds {' '.join(map(str, a.seeds))}`")
     atomic_write_text(a.table.with_suffix(".md"), "\n".join(md) + "\n")

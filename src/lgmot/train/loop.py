@@ -122,17 +122,22 @@ def seed_everything(seed: int) -> None:
 def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
           validate: Callable[[HierarchicalMPN], dict] | None = None, resume: bool = False,
           max_iterations: int | None = None, progress: bool = True, log: Callable[[str], None] | None = None,
-          distributed: DistContext | None = None, appearance_record: dict | None = None) -> TrainResult:
+          distributed: DistContext | None = None, appearance_record: dict | None = None,
+          init: str | Path | None = None) -> TrainResult:
     """Train a HierarchicalMPN on ``sequences``. ``validate(model) -> {'IDF1': ..., ...}`` picks the best
     checkpoint (by IDF1). ``max_iterations`` stops early (the run can be resumed exactly).
     The model file records the appearance encoder (``appearance_record``, default
-    ``lgmot.embed.encoder_record(cfg.embed)``) when any sequence had appearance."""
+    ``lgmot.embed.encoder_record(cfg.embed)``) when any sequence had appearance. ``init``: a model
+    checkpoint to start from (fine-tuning); tensors whose shape differs (the node input layer of
+    another appearance width) keep their fresh initialisation."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     tr = cfg.train
     seed_everything(tr.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     model = HierarchicalMPN(cfg.model)
+    if init is not None:
+        init_from(model, init)
     opt = torch.optim.Adam(model.parameters(), lr=tr.lr, weight_decay=tr.weight_decay)
     rank, world = (distributed.rank, distributed.world_size) if distributed else (0, 1)
     if distributed:
@@ -232,6 +237,20 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
     if tb:
         tb.close()
     return TrainResult(run_dir, best_ck if best_ck.exists() else None, last_ck, it, history)
+
+
+def init_from(model: HierarchicalMPN, path: str | Path) -> list[str]:
+    """Copy the weights of checkpoint ``path`` into ``model`` where names and shapes agree; returns the
+    names left at their initialisation. A checkpoint sharing no tensor is an ``InputError``."""
+    from ..model import load_model
+
+    src, _ = load_model(path)
+    theirs, mine = src.state_dict(), model.state_dict()
+    same = {k: v for k, v in theirs.items() if k in mine and mine[k].shape == v.shape}
+    if not same:
+        raise InputError(path, "no tensor of this checkpoint fits the model to train")
+    model.load_state_dict(same, strict=False)
+    return [k for k in mine if k not in same]
 
 
 def _record(cfg: Config) -> dict:
