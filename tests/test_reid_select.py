@@ -163,3 +163,20 @@ def test_training_records_the_encoder(tmp_path):
     rec = meta["extra"]["appearance_encoder"]
     assert rec["encoder"] == "osnet_x0_25"
     assert rec["weights_sha256"] == hashlib.sha256(MSMT.read_bytes()).hexdigest()
+
+
+def test_init_from_another_appearance_width(tmp_path, models):
+    """Fine-tuning a 1280-d (MobileNetV2) model into a 512-d (OSNet) one: only the node input layer starts fresh."""
+    import torch
+
+    from lgmot.model import load_model
+    from lgmot.train.loop import init_from
+
+    src, cfg = load_model(models["mobilenet"])
+    dst = HierarchicalMPN(replace(cfg.model, node_in_dim=512))
+    fresh = init_from(dst, models["mobilenet"])
+    assert fresh == ["level0.node_mlp1.0.weight", "upper.node_mlp1.0.weight"]
+    theirs = src.state_dict()
+    assert all(torch.equal(v, theirs[k]) for k, v in dst.state_dict().items() if k not in fresh)
+    with pytest.raises(InputError, match="no tensor of this checkpoint fits"):
+        init_from(torch.nn.Linear(2, 2), models["mobilenet"])
