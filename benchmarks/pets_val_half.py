@@ -267,6 +267,8 @@ def main() -> None:
 
     def add(row: dict) -> None:
         nonlocal done
+        if results_path.is_file():  # rows another run (other seeds) added meanwhile
+            done = pd.read_csv(results_path)
         done = pd.concat([done, pd.DataFrame([row])], ignore_index=True)
         atomic_write_text(results_path, done.to_csv(index=False))
         log(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
@@ -315,7 +317,7 @@ def main() -> None:
                 add({"tracker": labels[variant], "detections": det, "seed": seed,
                      **lgmot_row(variant, model, test, test_dets[det], a, pets, det == "public")})
     log(f"total {time.perf_counter() - t_all:.0f}s")
-    write_table(done, a, labels)
+    write_table(pd.read_csv(results_path), a, labels)
 
 
 def write_table(done: pd.DataFrame, a, labels: dict) -> None:
