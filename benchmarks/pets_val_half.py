@@ -129,6 +129,7 @@ def lgmot_row(variant: str, model_path: Path, test: Sequence, dets: pd.DataFrame
     from lgmot.track import Tracker
 
     model, cfg = load_model(model_path)
+    cfg = replace(cfg, embed=replace(cfg.embed, weights=str(a.reid) if variant == "osnet" else None))
     app = None
     if variant != "none" and public:
         app = rows_of(full_embeddings(pets, cfg, a), pets, dets)
