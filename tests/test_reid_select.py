@@ -180,3 +180,12 @@ def test_init_from_another_appearance_width(tmp_path, models):
     assert all(torch.equal(v, theirs[k]) for k, v in dst.state_dict().items() if k not in fresh)
     with pytest.raises(InputError, match="no tensor of this checkpoint fits"):
         init_from(torch.nn.Linear(2, 2), models["mobilenet"])
+
+
+def test_shipped_osnet_model_is_found():
+    """The packaged OSNet model records the MSMT17 file's hash; the default model stays motion/MobileNetV2."""
+    found = track_run.shipped_model_for(MSMT)
+    assert found.name == "lgmot_mot15_osnet_x0_25_msmt17.safetensors"
+    meta = read_metadata(found)
+    assert meta["config"]["model"]["node_in_dim"] == 512 and meta["config"]["embed"]["encoder"] == "osnet_x0_25"
+    assert read_metadata(track_run.DEFAULT_MODEL)["config"]["model"]["node_in_dim"] == 1280
