@@ -263,7 +263,7 @@ def main() -> None:
             return False
         m = np.ones(len(done), bool)
         for k, v in key.items():
-            m &= done[k].astype(str).to_numpy() == str(v)
+            m &= np.array([_norm(x) for x in done[k]]) == _norm(v)
         return bool(m.any())
 
     def add(row: dict) -> None:
@@ -321,10 +321,23 @@ def main() -> None:
     write_table(pd.read_csv(results_path), a, labels)
 
 
+def _norm(v) -> str:
+    """A CSV cell as text: 42, 42.0 and '42' alike; NaN and '' alike."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v == "":
+        return ""
+    try:
+        f = float(v)
+        return str(int(f)) if f.is_integer() else str(f)
+    except (TypeError, ValueError):
+        return str(v)
+
+
 def write_table(done: pd.DataFrame, a, labels: dict) -> None:
+    done = done.assign(_seed=[_norm(x) for x in done.seed]).drop_duplicates(["tracker", "detections", "_seed"])
     rows = []
     for (det, tracker), g in done.groupby(["detections", "tracker"], sort=False):
-        r = {"detections": det, "tracker": tracker, "seeds": len(g) if str(g.seed.iloc[0]) not in ("", "nan") else 0}
+        r = {"detections": det, "tracker": tracker, "seeds": len(g) if g._seed.iloc[0] != "" else 0,
+             "seed_list": " ".join(g._seed) if g._seed.iloc[0] != "" else ""}
         for k in METRICS:
             r[k] = float(g[k].mean())
             r[f"{k}_std"] = float(g[k].std(ddof=0)) if len(g) > 1 else 0.0
