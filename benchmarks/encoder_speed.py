@@ -15,7 +15,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 
 from lgmot.config import EmbedConfig
 from lgmot.data import load_sequence

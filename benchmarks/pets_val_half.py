@@ -6,8 +6,10 @@ Protocol
 * Train: PETS09-S2L1 frames 1-397 with images (appearance), repeated ``--pets-repeat`` times in the
   clip pool because it is the only sequence with images, plus the other 10 MOT15 train sequences
   (public detections, no images: motion only). The CPU recipe (``lgmot.train.recipes.cpu_recipe``)
-  with ``--epochs`` epochs; the appearance variants differ only in ``embed`` (and
-  ``model.node_in_dim``). Seeds ``--seeds``.
+  on a budget: ``--epochs`` over clips every ``--clip-stride`` frames, lr ``--lr``, a level every
+  ``--depth-every`` iterations, starting from ``--init`` (a MOT15 CV fold model that never saw
+  PETS09-S2L1; tensors of another shape, the OSNet node input layer, start fresh). The appearance
+  variants differ only in ``embed`` (and ``model.node_in_dim``). Seeds ``--seeds``.
 * Test: PETS09-S2L1 frames 398-795, public Faster R-CNN detections (and, with ``--detections
   public builtin``, lgmot's built-in YOLOv3-tiny detector), detections with score >= 0.65 (the
   recipe's ``min_score``) for every tracker; TrackEval against the GT of frames 398-795.
@@ -18,8 +20,9 @@ Protocol
   post-processing: tracks shorter than ``min_track_len`` (2) dropped, every gap linearly
   interpolated (``lgmot.solve.drop_short``, ``interpolate``), as the lgmot rows.
 
+    mkdir -p runs/base && cp runs/cv_s42/fold2/model.safetensors runs/base/mot15_cv_s42_fold2.safetensors
     nice -n 10 python benchmarks/pets_val_half.py --data ../shared/data --out runs/pets_val_half \\
-        --table benchmarks/results/pets_val_half
+        --table benchmarks/results/pets_val_half --init runs/base/mot15_cv_s42_fold2.safetensors --seeds 42 0 1
 
 Models, result files and a per-run CSV go under ``--out``; a finished training or peer run is not
 redone, so the script can be re-run to add seeds.
@@ -29,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import time
 from dataclasses import replace
 from pathlib import Path

@@ -16,7 +16,6 @@ Writes ``<out>.csv`` and ``<out>.md``. OSNet rows need the torchreid model-zoo f
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
