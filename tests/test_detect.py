@@ -102,6 +102,13 @@ def test_public_detections_threshold(tiny_seq):
     assert detect(tiny_seq, path_cfg, progress=False).det_id.tolist() == [0, 2, 3]
 
 
+def test_public_detections_of_a_truncated_sequence(tiny_seq):
+    """A truncated sequence's public detections are its own frames' (the file goes on past its end)."""
+    short = tiny_seq.truncated(2)
+    assert public_detections(short).frame.tolist() == [1, 1, 2]
+    assert public_detections(short, 0.5).det_id.tolist() == [0, 2]
+
+
 def test_public_detections_missing_file(tmp_path):
     (tmp_path / "img1").mkdir()
     cv2.imwrite(str(tmp_path / "img1" / "000001.png"), np.zeros((8, 8, 3), np.uint8))

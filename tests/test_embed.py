@@ -283,7 +283,10 @@ def test_fastreid_exports(tmp_path, name, save):
 
 
 def test_embed_config():
-    assert EmbedConfig().encoder == "mobilenetv2" and EmbedConfig().crop_size == (128, 64)
+    from lgmot.embed.registry import crop_size_of
+
+    assert EmbedConfig().encoder == "mobilenetv2" and crop_size_of(EmbedConfig()) == (128, 64)
+    assert crop_size_of(EmbedConfig("osnet_x0_25")) == (256, 128)
     with pytest.raises(ValueError, match="unknown encoder"):
         make_encoder(EmbedConfig("resnet"))
     with pytest.raises(InputError, match="no weights file given"):

@@ -39,10 +39,13 @@ def demo(
     data: Optional[Path] = typer.Option(None, help="PETS09-S2L1 folder (default: $LGMOT_DATA/pets09_s2l1, else the copy shipped with lgmot)."),
     out: Path = typer.Option(Path("lgmot-demo"), "--out", "-o", help="Where results, video and metrics go."),
     frames: Optional[int] = typer.Option(None, help="Only the first N frames (quick look)."),
+    reid: Optional[Path] = typer.Option(None, help="OSNet ReID weights (torchreid .pth): use the shipped model trained "
+                                                   "with them. Default: $LGMOT_REID_WEIGHTS, else MobileNetV2."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
-    """Run the whole pipeline on PETS09-S2L1: video -> YOLOv3-tiny -> MobileNetV2 -> graph tracker
-    (shipped model) -> annotated video + results -> HOTA / IDF1 / MOTA."""
+    """Run the whole pipeline on PETS09-S2L1: video -> YOLOv3-tiny -> appearance (MobileNetV2, or OSNet
+    with --reid / $LGMOT_REID_WEIGHTS) -> graph tracker (shipped model) -> annotated video + results ->
+    HOTA / IDF1 / MOTA."""
     from ..evaluate import format_table
     from ..evaluate.sequences import evaluate_sequences
     from ..track.run import load_tracker, prepare_inputs, track_sequence, write_sequence_results
@@ -58,10 +61,11 @@ def demo(
         if frames is not None:
             seq = seq.truncated(frames)
         typer.echo(f"data:     {folder}\nsequence: {seq}")
-        tracker, cfg = load_tracker(None, None, oracle=False)
+        tracker, cfg = load_tracker(None, None, oracle=False, reid=reid)
+        typer.echo(f"appearance: {tracker.appearance_note}")
         t0 = time.perf_counter()
         inputs = prepare_inputs(seq, "builtin", appearance=tracker.uses_appearance, cache_dir=out / "cache",
-                                progress=not quiet)
+                                progress=not quiet, encoder=tracker.encoder)
         t_prep = time.perf_counter() - t0
         t0 = time.perf_counter()
         tracks = track_sequence(tracker, inputs)

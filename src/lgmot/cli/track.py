@@ -26,7 +26,10 @@ def track(
     smooth: Optional[str] = typer.Option(None, help="Track smoother: none | gp | savgol (default: the config's)."),
     config: Optional[str] = typer.Option(None, help="Tracker config: lgmot | sushi | a YAML file. Default: the "
                                                     "model's own (tracking settings it was trained with); lgmot with --oracle."),
-    model: Optional[Path] = typer.Option(None, help="Model checkpoint (.safetensors). Default: the shipped model."),
+    model: Optional[Path] = typer.Option(None, help="Model checkpoint (.safetensors). Default: the shipped model "
+                                                   "(with --reid: the shipped model trained with those weights)."),
+    reid: Optional[Path] = typer.Option(None, help="ReID weights file (torchreid OSNet .pth) for a model trained with "
+                                                   "OSNet appearance. Default: $LGMOT_REID_WEIGHTS."),
     split: Optional[str] = typer.Option(None, help="Named split of a dataset root (e.g. mot17-train)."),
     seqmap: Optional[Path] = typer.Option(None, help="Seqmap file selecting sequences of a dataset root."),
     oracle: bool = typer.Option(False, help="Score edges with GT identities (upper-bound diagnostic)."),
@@ -64,7 +67,7 @@ def track(
         if out is not None:
             prepare_out_dir(out)
         cfg = load_config(config) if config else None
-        tracker, cfg = load_tracker(cfg, model, oracle)
+        tracker, cfg = load_tracker(cfg, model, oracle, reid, appearance)
         cfg = with_tracking_options(cfg, min_score, interpolate, recover, smooth)
         tracker.config = cfg
         # the tracker applies min_score (with its fallback for other score scales); only the built-in
@@ -79,7 +82,7 @@ def track(
             return
         seqs = resolve_sources(source, split, seqmap)
         job = _Job(cfg, model, oracle, detections, min_score, appearance, cache_dir or out / "cache", out, save_video,
-                   online, latency)
+                   online, latency, reid)
         if workers > 1 and len(seqs) > 1:
             errors = _track_parallel(job, seqs, min(workers, len(seqs)), quiet)
             if errors:
@@ -144,6 +147,7 @@ class _Job:
     save_video: bool
     online: bool = False
     latency: int = 30
+    reid: Optional[Path] = None
 
 
 def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
@@ -153,7 +157,8 @@ def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
     t0 = time.perf_counter()
     # a model trained without appearance cannot use it: do not compute it
     inputs = prepare_inputs(seq, job.detections, job.min_score, appearance=job.appearance and tracker.uses_appearance,
-                            cache_dir=job.cache_dir, progress=progress, need_gt_ids=job.oracle)
+                            cache_dir=job.cache_dir, progress=progress, need_gt_ids=job.oracle,
+                            encoder=tracker.encoder)
     if job.online:
         from ..track.online import OnlineTracker, track_online
 
@@ -167,6 +172,8 @@ def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
            f"{time.perf_counter() - t0:.1f}s -> {path}")
     if job.appearance and seq.has_images and not tracker.uses_appearance:
         msg += " (appearance not computed: the model was trained without it)"
+    elif inputs.app is not None:
+        msg += f" (appearance: {tracker.appearance_note})"
     if job.save_video:
         if not seq.has_images:
             msg += " (no frames: video skipped)"
@@ -194,7 +201,7 @@ def _worker_init(job: _Job, threads: int, parent_pid: int) -> None:
 
     from ..track.run import load_tracker
 
-    tracker, _ = load_tracker(job.cfg, job.model, job.oracle)
+    tracker, _ = load_tracker(job.cfg, job.model, job.oracle, job.reid, job.appearance)
     if "torch" in sys.modules:  # the numpy inference path never imports it
         sys.modules["torch"].set_num_threads(threads)
     tracker.config = job.cfg  # the parent's resolved config (checkpoint network + user tracking settings)

@@ -20,7 +20,10 @@ def public_detections(sequence: Sequence, min_score: float | None = None) -> pd.
     if sequence.det_path is None or not Path(sequence.det_path).is_file():
         raise InputError(sequence.root, f"sequence {sequence.name} has no detection file (det/det.txt); "
                                         "use the built-in detector or pass a det file")
-    return motio.read_detections(sequence.det_path, sequence.info.length, min_score)
+    dets = sequence.detections  # read once per sequence; a ``truncated`` sequence holds its own frames only
+    if min_score is not None:
+        dets = dets[dets.score >= min_score].reset_index(drop=True)
+    return dets
 
 
 def detections_from_file(path: str | Path, sequence: Sequence | None = None,

@@ -163,10 +163,19 @@ class TorchImageEncoder:
 
         if not len(crops):
             return np.zeros((0, self.dim), dtype=np.float32)
+        from concurrent.futures import ThreadPoolExecutor
+
         out = []
-        with torch_threads(self.num_threads or default_threads()), torch.no_grad():
-            for i in range(0, len(crops), self.batch_size):
-                y = self.forward(self.preprocess(crops[i:i + self.batch_size]))
+        starts = range(0, len(crops), self.batch_size)
+        # the next batch is resized and normalised (OpenCV and numpy release the GIL) while the
+        # network runs on the current one
+        with ThreadPoolExecutor(1) as pool, torch_threads(self.num_threads or default_threads()), torch.no_grad():
+            nxt = pool.submit(self.preprocess, crops[0:self.batch_size])
+            for i in starts:
+                x = nxt.result()
+                if i + self.batch_size < len(crops):
+                    nxt = pool.submit(self.preprocess, crops[i + self.batch_size:i + 2 * self.batch_size])
+                y = self.forward(x)
                 y = torch.as_tensor(y).float().reshape(y.shape[0], -1)
                 if self.normalize:
                     y = torch.nn.functional.normalize(y, dim=1)

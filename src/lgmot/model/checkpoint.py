@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,8 @@ def save_model(path: str | Path, model: "HierarchicalMPN", config: Config, *,
     if config.model != model.cfg:
         raise ValueError("config.model differs from the ModelConfig the model was built with")
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    # the appearance weights' path is this machine's; the file's SHA-256 goes in ``extra`` (see train)
+    config = replace(config, embed=replace(config.embed, weights=None))
     meta = {
         "format": FORMAT,
         "lgmot_version": __version__,

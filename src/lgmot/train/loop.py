@@ -17,6 +17,8 @@ import numpy as np
 import torch
 
 from ..config import Config
+from ..embed.registry import encoder_record
+from ..errors import InputError
 from ..graph import build_level, edge_labels, loss_mask, merge
 from ..model import HierarchicalMPN, class_balance_weight, focal_loss, isg_loss, save_model, spg_loss
 from ..solve import components, round_flow, undirected_probs
@@ -145,10 +147,15 @@ def check_run_dir(run_dir: str | Path, cfg: Config, resume: bool = False, overwr
 def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
           validate: Callable[[HierarchicalMPN], dict] | None = None, resume: bool = False, overwrite: bool = False,
           max_iterations: int | None = None, progress: bool = True, log: Callable[[str], None] | None = None,
-          distributed: DistContext | None = None) -> TrainResult:
+          distributed: DistContext | None = None, appearance_record: dict | None = None,
+          init: str | Path | None = None) -> TrainResult:
     """Train a HierarchicalMPN on ``sequences``. ``validate(model) -> {'IDF1': ..., ...}`` picks the best
-    checkpoint (by IDF1). ``max_iterations`` stops early (the run can be resumed exactly). A folder
-    holding an earlier run needs ``resume`` or ``overwrite`` (:func:`check_run_dir`)."""
+    checkpoint (by IDF1). ``max_iterations`` stops early (the run can be resumed exactly).
+    The model file records the appearance encoder (``appearance_record``, default
+    ``lgmot.embed.encoder_record(cfg.embed)``) when any sequence had appearance. ``init``: a model
+    checkpoint to start from (fine-tuning); tensors whose shape differs (the node input layer of
+    another appearance width) keep their fresh initialisation.
+    A folder holding an earlier run needs ``resume`` or ``overwrite`` (:func:`check_run_dir`)."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if not distributed or distributed.rank == 0:  # only rank 0 writes the run's files
@@ -161,6 +168,8 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
     seed_everything(tr.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     model = HierarchicalMPN(cfg.model)
+    if init is not None:
+        init_from(model, init)
     opt = torch.optim.Adam(model.parameters(), lr=tr.lr, weight_decay=tr.weight_decay)
     rank, world = (distributed.rank, distributed.world_size) if distributed else (0, 1)
     if distributed:
@@ -173,6 +182,8 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
     # and the tracker then leaves appearance out (``Tracker.uses_appearance``)
     facts = {"trained_with_appearance": any(s.app is not None and bool(np.isfinite(s.app).all(axis=1).any())
                                             for s in sequences)}
+    if facts["trained_with_appearance"]:  # which encoder (and weights SHA-256): tracking checks it
+        facts["appearance_encoder"] = appearance_record if appearance_record is not None else _record(cfg)
     iters_per_epoch = math.ceil(len(clips) / (tr.batch_size * world))
     total_iters = tr.epochs * iters_per_epoch
     state = {"iteration": 0, "epoch": 0, "best_idf1": -1.0, "rng_seed": tr.seed}
@@ -260,6 +271,31 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
     if tb:
         tb.close()
     return TrainResult(run_dir, best_ck if best_ck.exists() else None, last_ck, it, history)
+
+
+def init_from(model: HierarchicalMPN, path: str | Path) -> list[str]:
+    """Copy the weights of checkpoint ``path`` into ``model`` where names and shapes agree; returns the
+    names left at their initialisation. A checkpoint sharing no tensor is an ``InputError``."""
+    from ..model import load_model
+
+    src, _ = load_model(path)
+    theirs, mine = src.state_dict(), model.state_dict()
+    same = {k: v for k, v in theirs.items() if k in mine and mine[k].shape == v.shape}
+    if not same:
+        raise InputError(path, "no tensor of this checkpoint fits the model to train")
+    model.load_state_dict(same, strict=False)
+    return [k for k in mine if k not in same]
+
+
+def _record(cfg: Config) -> dict:
+    try:
+        return encoder_record(cfg.embed)
+    except InputError:  # weights not on this machine (appearance given directly): name only
+        from ..embed.registry import crop_size_of, osnet_variant
+
+        size = crop_size_of(cfg.embed)
+        return {"encoder": osnet_variant(cfg.embed) or cfg.embed.encoder, "model_name": cfg.embed.model_name,
+                "crop_size": list(size) if size else None, "weights_sha256": None, "weights_file": None}
 
 
 def _append_csv(path: Path, row: dict) -> None:

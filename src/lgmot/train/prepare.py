@@ -13,8 +13,16 @@ def prepare_train_sequence(seq: Sequence, cfg: Config, detections: str = "public
                            text_encoder=None) -> TrainSequence:
     from ..track.run import prepare_inputs
 
+    encoder = None
+    if appearance and seq.has_images:
+        from ..embed import encoder_for
+
+        encoder = encoder_for(cfg.embed)
+        if encoder.dim != cfg.model.node_in_dim:
+            raise ValueError(f"the {cfg.embed.encoder} encoder gives {encoder.dim}-d appearance but "
+                             f"model.node_in_dim is {cfg.model.node_in_dim}")
     inp = prepare_inputs(seq, detections, appearance=appearance, cache_dir=cache_dir, progress=progress,
-                         need_gt_ids=True)
+                         need_gt_ids=True, encoder=encoder)
     from ..detect.filter import confident
 
     keep = confident(inp.dets.score.to_numpy(), cfg.tracker.min_score)  # train on what tracking sees
