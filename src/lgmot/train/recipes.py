@@ -76,3 +76,29 @@ def mot15_paths(data: Path, names=MOT15_TRAIN) -> list[Path]:
         video = data / "pets09_s2l1"
         out.append(video if n == "PETS09-S2L1" and (video / "vtest.avi").exists() else data / "mot15_train" / n)
     return out
+
+
+#: The synthetic language world (``lgmot.synth``; true scene and instance sentences): training
+#: sequences in the source domain (static camera, day, medium view), held-out source sequences, and
+#: one held-out sequence of every shifted preset. (preset, seed, frames) per sequence; 640x480, 12
+#: people on average. Used by the shipped search model (``scripts/train_search_model.py``), the
+#: retrieval benchmark (``benchmarks/text_search.py``) and the language ablation.
+SYNTH_TRAIN = tuple(("source", s, 400) for s in (100, 101, 102, 103))
+SYNTH_TEST_IN = (("source", 200, 300), ("source", 201, 300))
+SYNTH_TEST_SHIFT = tuple((p, 300, 300) for p in ("night", "dusk-blur", "pan", "shake", "high-view", "crowded",
+                                                 "textured"))
+
+
+def synth_paths(out: Path, spec) -> list[Path]:
+    """Each ``(preset, seed, frames)`` of ``spec`` as ``out/<preset>-<seed>``, generated once
+    (deterministic in the seed; an existing complete folder is reused)."""
+    from ..synth import generate, preset as synth_preset
+
+    paths = []
+    for name, seed, frames in spec:
+        tag = f"{name}-{seed}"
+        dest = Path(out) / tag
+        if not (dest / "seqinfo.ini").exists():
+            generate(synth_preset(name, frames=frames, seed=seed).with_(name=tag), out, overwrite=True)
+        paths.append(dest)
+    return paths
