@@ -177,3 +177,12 @@ def test_cli_end_to_end_on_a_synthetic_sequence(tmp_path, hashed_text):
     r = CliRunner().invoke(app, ["search", str(seq_dir), "--results", str(tmp_path / "nowhere"), "--query", "x",
                                  "--model", str(ckpt)])
     assert r.exit_code == 2 and "no result file" in r.output
+
+
+def test_the_shipped_search_model_is_searchable():
+    from lgmot.model import read_metadata
+
+    model, cfg = S.load_search_model()  # no path: the shipped model
+    assert cfg.train.isg_weight > 0 and model.trained_with_appearance is True
+    assert cfg.train.text_encoder == "minilm" and cfg.model.node_in_dim == 1280  # MobileNetV2
+    assert read_metadata(S.default_search_model())["config"]["train"]["spg_weight"] == 0.0
