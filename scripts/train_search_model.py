@@ -35,7 +35,9 @@ def main() -> None:
     ap.add_argument("--language", choices=sorted(LANGUAGE), default="isg")
     ap.add_argument("--max-iterations", type=int, default=None)
     a = ap.parse_args()
-    cfg = synth_recipe(a.epochs, a.seed, *LANGUAGE[a.language])
+    variant = {"isg": "ISG", "none": "none", "isg+spg": "ISG+SPG"}[a.language]
+    # the name of benchmarks/synth_runs.py's run of the same variant and seed: the same file
+    cfg = synth_recipe(a.epochs, a.seed, *LANGUAGE[a.language], name=f"synth-{variant}-s{a.seed}")
     t0 = time.perf_counter()
     seqs = prepare_train_sequences(synth_paths(a.data, SYNTH_TRAIN), cfg, "public", a.cache)
     t_prep = time.perf_counter() - t0
