@@ -3,7 +3,8 @@
 Every GT track of a held-out sequence that has an instance sentence is one query: its own sentence
 ranks all GT-matched tracks of its sequence (the sequence's detections assigned to GT at IoU 0.5,
 grouped by GT identity: the nodes ISG sees in training) with ``lgmot.language.search`` (minus the
-mean ISG divergence of a track's detections, at most 48 per track). The relevant tracks are the
+mean ISG divergence of a track's detections, at most 48 per track; and the 'relative' score, that
+divergence's drop below the divergence to the uniform target, see ``SearchConfig``). The relevant tracks are the
 ones whose sentence is the query's sentence word for word (two people can share one). Metrics:
 
 * R@k: the share of queries with a relevant track in the top k;
@@ -103,7 +104,7 @@ def gallery(path: Path, detections, cache: Path):
 
 def main() -> None:
     from lgmot.language import load_text_encoder
-    from lgmot.language.search import SearchConfig, TrackIndex
+    from lgmot.language.search import SCORES, SearchConfig, TrackIndex
     from lgmot.model import load_model
     from lgmot.data.motio import atomic_write_text
     from lgmot.train.recipes import SYNTH_EPOCHS, SYNTH_TEST_IN, SYNTH_TEST_SHIFT, synth_paths
@@ -130,26 +131,28 @@ def main() -> None:
             enc = load_text_encoder(cfg.train.text_encoder)
             for dom, seq, trk, app, sentences in galleries:
                 index = TrackIndex.build(model, cfg, seq, trk, SearchConfig(), appearance=app)
-                m = retrieval(index, sentences, enc)
-                rows.append({"model": variant, "seed": seed, "domain": dom, "sequence": seq.name, **m})
-                print(variant, seed, seq.name, {k: round(v, 1) for k, v in m.items()}, flush=True)
+                for score in SCORES:
+                    index.config = SearchConfig(score=score)
+                    m = retrieval(index, sentences, enc)
+                    rows.append({"model": variant, "score": score, "seed": seed, "domain": dom, "sequence": seq.name, **m})
+                    print(variant, score, seed, seq.name, {k: round(v, 1) for k, v in m.items()}, flush=True)
     df = pd.DataFrame(rows)
     # sequences of a domain pooled by query, then mean (± std) over seeds
     metric = ["R@1", "R@5", "mAP", "chance R@1", "chance R@5", "chance mAP"]
     w = df.assign(**{k: df[k] * df["queries"] for k in metric})
-    per_seed = w.groupby(["model", "domain", "seed"], sort=False)[metric + ["queries"]].sum().reset_index()
+    per_seed = w.groupby(["model", "score", "domain", "seed"], sort=False)[metric + ["queries"]].sum().reset_index()
     for k in metric:
         per_seed[k] = per_seed[k] / per_seed["queries"]
-    agg = per_seed.groupby(["model", "domain"], sort=False).agg(
+    agg = per_seed.groupby(["model", "score", "domain"], sort=False).agg(
         **{f"{k}_mean": (k, "mean") for k in metric}, R1_std=("R@1", "std"), queries=("queries", "mean"),
         seeds=("seed", "count")).reset_index()
     a.table.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(a.table, agg.to_csv(index=False))
-    lines = ["| model | test set | queries | R@1 | R@5 | mAP | chance R@1 / R@5 / mAP | seeds |",
-             "|---|---|---:|---:|---:|---:|---|---:|"]
+    lines = ["| model | score | test set | queries | R@1 | R@5 | mAP | chance R@1 / R@5 / mAP | seeds |",
+             "|---|---|---|---:|---:|---:|---:|---|---:|"]
     for d in agg.to_dict("records"):
         sd = "" if d["seeds"] < 2 else f" ± {d['R1_std']:.1f}"
-        lines.append(f"| {d['model']} | {d['domain']} | {d['queries']:.0f} | {d['R@1_mean']:.1f}{sd} | {d['R@5_mean']:.1f} | "
+        lines.append(f"| {d['model']} | {d['score']} | {d['domain']} | {d['queries']:.0f} | {d['R@1_mean']:.1f}{sd} | {d['R@5_mean']:.1f} | "
                      f"{d['mAP_mean']:.1f} | {d['chance R@1_mean']:.1f} / {d['chance R@5_mean']:.1f} / "
                      f"{d['chance mAP_mean']:.1f} | {d['seeds']} |")
     atomic_write_text(a.table.with_suffix(".md"), "\n".join(lines) + "\n")

@@ -186,3 +186,21 @@ def test_the_shipped_search_model_is_searchable():
     assert cfg.train.isg_weight > 0 and model.trained_with_appearance is True
     assert cfg.train.text_encoder == "minilm" and cfg.model.node_in_dim == 1280  # MobileNetV2
     assert read_metadata(S.default_search_model())["config"]["train"]["spg_weight"] == 0.0
+
+
+def test_relative_score_removes_the_query_independent_part():
+    model, cfg = identity_model()
+    t = S.query_target("a person in a blue top", HashTextEncoder()).astype(np.float64)
+    rng = np.random.default_rng(3)
+    tracks = tracks_table([1, 2, 3], 3)
+    app = (1.0 + rng.random((len(tracks), 128)) * np.where(tracks.id.to_numpy() == 3, 4.0, 1.0)[:, None]).astype(np.float32)
+    index = S.TrackIndex.build(model, cfg, None, tracks, S.SearchConfig(score="relative"), appearance=app)
+    u = np.zeros(128)
+    for tid, score in index.rank(t.astype(np.float32)):
+        rows = np.flatnonzero(tracks.id.to_numpy() == tid)
+        want = np.mean([kl_numpy(u, app[r].astype(np.float64)) - kl_numpy(t, app[r].astype(np.float64)) for r in rows])
+        assert score == pytest.approx(want, abs=2e-6)
+    # the uniform query itself scores 0 on every track
+    assert all(s == pytest.approx(0.0, abs=1e-6) for _, s in index.rank(np.zeros(128, np.float32)))
+    with pytest.raises(ValueError, match="score"):
+        S.SearchConfig(score="cosine").validate()

@@ -21,6 +21,8 @@ def search(
                                                                 "(default: the shipped search model)."),
     sheet: Optional[Path] = typer.Option(None, "--sheet", help="Contact sheet PNG (default: RESULTS/<seq>_search.png)."),
     reduce: str = typer.Option("mean", "--reduce", help="mean: all of a track's detections; best: its --best-k closest."),
+    score: str = typer.Option("kl", "--score", help="kl: minus the ISG divergence; relative: its drop below the "
+                                                    "divergence to the uniform target (removes the query-independent part)."),
     best_k: int = typer.Option(8, "--best-k", min=1),
     max_dets: int = typer.Option(48, "--max-dets", min=1, help="Detections embedded per track (evenly spread)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -32,7 +34,7 @@ def search(
     from ..language.search import search as run_search
 
     try:
-        scfg = SearchConfig(reduce=reduce, best_k=best_k, max_dets=max_dets).validate()
+        scfg = SearchConfig(reduce=reduce, best_k=best_k, max_dets=max_dets, score=score).validate()
         net, cfg = load_search_model(model)
         if not source.exists():
             raise InputError(source, "no such file or folder")

@@ -38,15 +38,23 @@ __all__ = ["SearchConfig", "TrackIndex", "check_searchable", "query_target", "se
            "default_search_model", "load_search_model", "ranking_json"]
 
 REDUCES = ("mean", "best")
+SCORES = ("kl", "relative")
 
 
 @dataclass(frozen=True)
 class SearchConfig:
     """``reduce``: 'mean' (every detection) or 'best' (the ``best_k`` closest detections of a
     track); ``max_dets``: at most this many detections per track are embedded, evenly spread over
-    the track (bounds the cost on long tracks); ``min_dets``: shorter tracks are not ranked."""
+    the track (bounds the cost on long tracks); ``min_dets``: shorter tracks are not ranked.
+    ``score``: 'kl' ranks by minus the ISG divergence ``KL(q || p)``; 'relative' by how much the
+    query lowers it below the divergence to the uninformative (uniform) target,
+    ``KL(u || p) - KL(q || p)``. The instance targets are within about 10% of uniform, so the raw
+    divergence is dominated by how peaked a track's own distribution is, the same for every
+    query; the relative form removes that query-independent part (the ranking by it equals the
+    ranking by the cross-entropy difference ``sum_i (q_i - 1/128) log p_i``)."""
 
     reduce: str = "mean"
+    score: str = "kl"
     best_k: int = 8
     max_dets: int = 48
     min_dets: int = 1
@@ -54,6 +62,8 @@ class SearchConfig:
     def validate(self) -> "SearchConfig":
         if self.reduce not in REDUCES:
             raise ValueError(f"reduce must be one of {REDUCES}, got {self.reduce!r}")
+        if self.score not in SCORES:
+            raise ValueError(f"score must be one of {SCORES}, got {self.score!r}")
         if self.best_k < 1 or self.max_dets < 1 or self.min_dets < 1:
             raise ValueError("best_k, max_dets and min_dets must be >= 1")
         return self
@@ -167,6 +177,8 @@ class TrackIndex:
         """Score of each track of ``ids`` for one reduced query (128,): minus the mean ISG divergence
         of its detections (or of its best ``k``)."""
         div = isg_divergence(target, self.mid)
+        if self.config.score == "relative":
+            div = div - isg_divergence(np.zeros_like(target), self.mid)
         tid = self.rows["id"].to_numpy()
         order = np.argsort(tid, kind="stable")
         bounds = np.searchsorted(tid[order], self.ids, side="left")
