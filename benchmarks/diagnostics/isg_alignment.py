@@ -66,7 +66,7 @@ def main() -> None:
     sets = [("in-domain", p) for p in synth_paths(DATA, SYNTH_TEST_IN)]
     sets += [(p.name.rsplit("-", 1)[0], p) for p in synth_paths(DATA, SYNTH_TEST_SHIFT)]
     lines = [f"ISG loss on the {len(x)} training detections: {start:.5f} (the ISG run's node_mlp1) -> "
-             f"{float(loss):.5f} (fitted by ISG alone, {a.steps} full-batch Adam steps).", "",
+             f"{float(loss.detach()):.5f} (fitted by ISG alone, {a.steps} full-batch Adam steps).", "",
              "| test set | queries | R@1 | R@5 | mAP | chance R@1 / R@5 / mAP |", "|---|---:|---:|---:|---:|---|"]
     pooled: dict[str, list] = {}
     for dom, path in sets:
