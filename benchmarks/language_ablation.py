@@ -1,22 +1,27 @@
-"""Language ablation: no language vs ISG vs SPG vs ISG+SPG, same data and seeds, in- and cross-domain.
+"""Language ablation: no language vs ISG vs SPG vs ISG+SPG, paired seeds, in- and cross-domain.
 
-Two settings, each trained with the CPU recipe (``lgmot.train.recipes.cpu_recipe``) for every
-variant and seed:
+Two settings; every variant of a setting is trained on the same data with the same seeds, so the
+runs pair by seed. Reported per test set: mean ± std over seeds of HOTA, IDF1 and IDSW (TrackEval
+COMBINED), and for each variant its paired difference to "none" (mean over seeds of variant minus
+none, same seed) with a 95% t-interval (n - 1 degrees of freedom; none with one seed).
 
-* **MOT15, static -> moving camera.** Train on static-camera sequences (PETS09-S2L1 from its video,
-  so it has appearance, TUD-Stadtmitte, ADL-Rundle-6, KITTI-17); test in-domain on the held-out
-  static ones (Venice-2, TUD-Campus) and cross-domain on the moving-camera ones (ETH-Bahnhof,
-  ETH-Pedcross2, ETH-Sunnyday, ADL-Rundle-8, KITTI-13). Public detections; scene sentences from
-  the shipped annotations, instance sentences for PETS09-S2L1.
-* **Synthetic shift.** Train on two ``source``-domain synthetic sequences (images, true scene and
-  instance sentences); test in-domain on a third ``source`` sequence (another seed) and
-  cross-domain on every target preset of the shift suite. Detections from the synthetic detector.
+* **synth** (default). The synthetic world (``lgmot.synth``: frames, true scene and instance
+  sentences). Train on the source domain, day and static camera (``SYNTH_TRAIN``: 4 sequences,
+  1,600 frames), with ``lgmot.train.recipes.synth_recipe`` (the CPU recipe; ``--epochs``); test
+  in-domain on held-out source sequences (``SYNTH_TEST_IN``) and on one sequence of each shifted
+  preset (night, dusk-blur, pan, shake, high-view, crowded, textured; "cross-domain" pools them).
+  Runs are ``benchmarks/synth_runs.py`` (reused when present). ``SPG-last`` / ``ISG+SPG-last`` are
+  SPG on the last classified step only (``train.spg_steps: last``, the fix for SPG's collapse).
+* **mot15**: static -> moving camera on MOT15 train (``--settings mot15``). Train on the static-camera
+  sequences (PETS09-S2L1 from its video, the only MOT15 sequence here with frames, hence the only
+  one with appearance; TUD-Stadtmitte, ADL-Rundle-6, KITTI-17); test in-domain on Venice-2 and
+  TUD-Campus and cross-domain on the moving-camera ones (ETH-Bahnhof, ETH-Pedcross2, ETH-Sunnyday,
+  ADL-Rundle-8, KITTI-13). CPU recipe, public detections; instance sentences only for PETS09-S2L1.
 
-Reports mean ± std over seeds of HOTA, IDF1 and IDSW (TrackEval COMBINED over each test set).
+    python benchmarks/language_ablation.py [--seeds 0 1 2 3 4] [--variants none ISG SPG ISG+SPG SPG-last] [--jobs 2]
+    python benchmarks/language_ablation.py --settings mot15 --data ../shared/data --seeds 0 1 2
 
-    python benchmarks/language_ablation.py --data ../shared/data [--seeds 0 1 2] [--epochs 8] [--synth-epochs 16] [--jobs 2]
-
-Writes ``benchmarks/results/language_ablation.{csv,md,json}`` and per-run metrics under ``runs/``.
+Writes ``benchmarks/results/language_ablation_<setting>.{md,csv,json}``.
 """
 from __future__ import annotations
 
@@ -25,128 +30,172 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from lgmot.data import load_sequence  # noqa: E402
-from lgmot.data.motio import atomic_write_text  # noqa: E402
-from lgmot.evaluate.sequences import evaluate_sequences  # noqa: E402
-from lgmot.track import Tracker  # noqa: E402
-from lgmot.track.run import prepare_inputs, track_sequence  # noqa: E402
-from lgmot.train import train  # noqa: E402
-from lgmot.train.prepare import prepare_train_sequences  # noqa: E402
-from lgmot.train.recipes import cpu_recipe, mot15_paths  # noqa: E402
-
 from jobs import run_jobs  # noqa: E402  (benchmarks/, the script's folder)
+from synth_runs import CACHE, DATA, OUT, VARIANTS, train_run  # noqa: E402
 
-VARIANTS = {"none": (0.0, 0.0), "ISG": (1.0, 0.0), "SPG": (0.0, 1.0), "ISG+SPG": (1.0, 1.0)}
+MOT15_VARIANTS = {"none": (0.0, 0.0), "ISG": (1.0, 0.0), "SPG": (0.0, 1.0), "ISG+SPG": (1.0, 1.0)}
 MOT15_TRAIN_STATIC = ("PETS09-S2L1", "TUD-Stadtmitte", "ADL-Rundle-6", "KITTI-17")
 MOT15_TEST_STATIC = ("Venice-2", "TUD-Campus")
 MOT15_TEST_MOVING = ("ETH-Bahnhof", "ETH-Pedcross2", "ETH-Sunnyday", "ADL-Rundle-8", "KITTI-13")
+METRICS = ("HOTA", "IDF1", "IDSW")
 
 
-def synth_data(out: Path, frames: int, people: int) -> dict[str, list[Path]]:
-    from lgmot.synth import PRESETS, generate, preset
-
-    def gen(name: str, seed: int, tag: str) -> Path:
-        cfg = preset(name, frames=frames, people=people, seed=seed, width=640, height=480)
-        cfg = cfg.with_(name=f"{tag}")
-        dest = out / tag
-        return dest if (dest / "seqinfo.ini").exists() else generate(cfg, out, overwrite=True)
-
-    return {"train": [gen("source", 100, "source-train-a"), gen("source", 101, "source-train-b")],
-            "in": [gen("source", 200, "source-test")],
-            "cross": [gen(n, 300, f"{n}-test") for n in PRESETS if n != "source"]}
-
-
-def setting_inputs(setting: str, data: Path, out: Path, frames: int, people: int):
-    if setting == "mot15":
-        return {"train": mot15_paths(data, MOT15_TRAIN_STATIC), "in": mot15_paths(data, MOT15_TEST_STATIC),
-                "cross": mot15_paths(data, MOT15_TEST_MOVING)}, "public"
-    return synth_data(out / "synth_data", frames, people), "public"
-
-
-def evaluate_model(run: Path, tests: dict[str, list], cache: Path) -> dict[str, dict]:
+def score(model_path: Path, tests: dict[str, list], cache: Path) -> dict[str, dict]:
+    """Track every test sequence; TrackEval COMBINED per test set."""
+    from lgmot.data import load_sequence
+    from lgmot.evaluate.sequences import evaluate_sequences
     from lgmot.model import load_model
+    from lgmot.track import Tracker
+    from lgmot.track.run import prepare_inputs, track_sequence
 
-    model, cfg = load_model(run / "model.safetensors")
-    tracker = Tracker(cfg, model)
+    model, cfg = load_model(model_path)
     out = {}
-    for domain, inputs in tests.items():
-        results = {inp.seq.name: track_sequence(tracker, inp) for inp in inputs}
-        df = evaluate_sequences([inp.seq for inp in inputs], results)
-        row = df.loc["COMBINED"]
-        out[domain] = {"HOTA": float(row.HOTA), "IDF1": float(row.IDF1), "IDSW": int(row.IDSW),
-                       "MOTA": float(row.MOTA), "AssA": float(row.AssA)}
+    with Tracker(cfg, model, workers=1) as tracker:
+        for name, paths in tests.items():
+            inputs = [prepare_inputs(load_sequence(p), "public", appearance=True, cache_dir=cache, progress=False)
+                      for p in paths]
+            results = {inp.seq.name: track_sequence(tracker, inp) for inp in inputs}
+            row = evaluate_sequences([inp.seq for inp in inputs], results).loc["COMBINED"]
+            out[name] = {"HOTA": float(row.HOTA), "IDF1": float(row.IDF1), "IDSW": int(row.IDSW),
+                         "MOTA": float(row.MOTA), "AssA": float(row.AssA)}
     return out
 
 
-def run_one(setting: str, variant: str, seed: int, data: Path, out: Path, epochs: int, depth_every: int,
-            synth_frames: int, synth_people: int) -> list[dict]:
-    """Train one (variant, seed) of a setting and score it in- and cross-domain; one row per domain."""
-    paths, dets = setting_inputs(setting, data, out, synth_frames, synth_people)
-    cache = out / setting / "cache"
-    isg, spg = VARIANTS[variant]
-    cfg = cpu_recipe(epochs, depth_every, seed, isg, spg, name=f"{setting}-{variant}-s{seed}")
-    train_seqs = prepare_train_sequences(paths["train"], cfg, dets, cache)
-    # test inputs: appearance where frames exist (synthetic, PETS); no text is needed to track
-    tests = {d: [prepare_inputs(load_sequence(p), dets, appearance=True, cache_dir=cache, progress=False)
-                 for p in paths[d]] for d in ("in", "cross")}
-    run = out / setting / variant / f"seed{seed}"
+def synth_tests() -> dict[str, list[Path]]:
+    from lgmot.train.recipes import SYNTH_TEST_IN, SYNTH_TEST_SHIFT, synth_paths
+
+    shift = synth_paths(DATA, SYNTH_TEST_SHIFT)
+    tests = {"in-domain": synth_paths(DATA, SYNTH_TEST_IN), "cross-domain": shift}
+    tests.update({p.name.rsplit("-", 1)[0]: [p] for p in shift})
+    return tests
+
+
+def synth_one(variant: str, seed: int, epochs: int) -> list[dict]:
+    run = train_run(variant, seed, epochs, OUT)
+    cached = run / "eval.json"
+    if cached.exists():
+        m = json.loads(cached.read_text())
+    else:
+        from lgmot.data.motio import atomic_write_text
+
+        m = score(run / "model.safetensors", synth_tests(), CACHE)
+        atomic_write_text(cached, json.dumps(m, indent=2))
+    summary = json.loads((run / "summary.json").read_text())
+    print("synth", variant, seed, {d: (round(v["HOTA"], 1), round(v["IDF1"], 1)) for d, v in m.items()}, flush=True)
+    return [{"setting": "synth", "variant": variant, "seed": seed, "test": d, **v,
+             "train_s": summary.get("train_seconds")} for d, v in m.items()]
+
+
+def mot15_one(variant: str, seed: int, data: Path, out: Path, epochs: int) -> list[dict]:
+    from lgmot.train import train
+    from lgmot.train.prepare import prepare_train_sequences
+    from lgmot.train.recipes import cpu_recipe, mot15_paths
+
+    cache = out / "mot15" / "cache"
+    isg, spg = MOT15_VARIANTS[variant]
+    cfg = cpu_recipe(epochs, 25, seed, isg, spg, name=f"mot15-{variant}-s{seed}")
+    run = out / "mot15" / variant / f"seed{seed}"
     t0 = time.perf_counter()
-    train(cfg, train_seqs, run, progress=False, overwrite=True)
+    if not (run / "model.safetensors").exists():
+        train(cfg, prepare_train_sequences(mot15_paths(data, MOT15_TRAIN_STATIC), cfg, "public", cache), run,
+              progress=False, overwrite=True)
     t_train = time.perf_counter() - t0
-    m = evaluate_model(run, tests, cache)
-    print(setting, variant, seed, {d: (round(v["HOTA"], 1), round(v["IDF1"], 1)) for d, v in m.items()},
-          f"{t_train:.0f}s", flush=True)
-    return [{"setting": setting, "variant": variant, "seed": seed,
-             "domain": "in-domain" if domain == "in" else "cross-domain", **vals, "train_s": round(t_train, 1)}
-            for domain, vals in m.items()]
+    m = score(run / "model.safetensors", {"in-domain": mot15_paths(data, MOT15_TEST_STATIC),
+                                          "cross-domain": mot15_paths(data, MOT15_TEST_MOVING)}, cache)
+    return [{"setting": "mot15", "variant": variant, "seed": seed, "test": d, **v, "train_s": round(t_train, 1)}
+            for d, v in m.items()]
+
+
+def paired_ci(diff: np.ndarray) -> tuple[float, float, float]:
+    """Mean of paired differences and its 95% t-interval (NaN bounds with fewer than 2 pairs)."""
+    from scipy import stats
+
+    n = len(diff)
+    mean = float(np.mean(diff))
+    if n < 2:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.975, n - 1) * np.std(diff, ddof=1) / np.sqrt(n))
+    return mean, mean - half, mean + half
+
+
+def summarise(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    rows = []
+    for (test, variant), g in df.groupby(["test", "variant"], sort=False):
+        r = {"test": test, "variant": variant, "seeds": len(g)}
+        base = df[(df.test == test) & (df.variant == "none")].set_index("seed")
+        for k in METRICS:
+            r[f"{k}_mean"], r[f"{k}_std"] = float(g[k].mean()), float(g[k].std(ddof=1)) if len(g) > 1 else float("nan")
+            if variant != "none" and len(base):
+                common = sorted(set(g.seed) & set(base.index))
+                d = g.set_index("seed").loc[common, k].to_numpy(float) - base.loc[common, k].to_numpy(float)
+                r[f"d{k}"], r[f"d{k}_lo"], r[f"d{k}_hi"] = paired_ci(d) if len(d) else (np.nan,) * 3
+                r["pairs"] = len(d)
+        rows.append(r)
+    agg = pd.DataFrame(rows)
+
+    def ms(m, s, f):
+        return f"{m:{f}}" if np.isnan(s) else f"{m:{f}} ± {s:{f}}"
+
+    def ci(r, k, f):
+        if r["variant"] == "none" or f"d{k}" not in r or pd.isna(r.get(f"d{k}")):
+            return ""
+        lo, hi = r[f"d{k}_lo"], r[f"d{k}_hi"]
+        return f"{r[f'd{k}']:+{f}}" + ("" if np.isnan(lo) else f" [{lo:+{f}}, {hi:+{f}}]")
+
+    lines = ["| test | variant | HOTA | IDF1 | IDSW | ΔHOTA vs none [95% CI] | ΔIDF1 [95% CI] | ΔIDSW [95% CI] | seeds |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in agg.to_dict("records"):
+        lines.append(f"| {r['test']} | {r['variant']} | {ms(r['HOTA_mean'], r['HOTA_std'], '.1f')} | "
+                     f"{ms(r['IDF1_mean'], r['IDF1_std'], '.1f')} | {ms(r['IDSW_mean'], r['IDSW_std'], '.0f')} | "
+                     f"{ci(r, 'HOTA', '.1f')} | {ci(r, 'IDF1', '.1f')} | {ci(r, 'IDSW', '.0f')} | {r['seeds']} |")
+    return agg, lines
 
 
 def main() -> None:
+    from lgmot.data.motio import atomic_write_text
+    from lgmot.train.recipes import SYNTH_EPOCHS
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "language_ablation")
-    ap.add_argument("--settings", nargs="+", default=["mot15", "synth"])
-    ap.add_argument("--variants", nargs="+", default=list(VARIANTS))
-    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    ap.add_argument("--epochs", type=int, default=8)
-    ap.add_argument("--depth-every", type=int, default=25)
-    ap.add_argument("--synth-epochs", type=int, default=16,
-                    help="the two short synthetic training sequences give 10 iterations an epoch; 8 epochs trained nothing")
-    ap.add_argument("--synth-frames", type=int, default=200)
-    ap.add_argument("--synth-people", type=int, default=8)
-    ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "language_ablation.csv")
+    ap.add_argument("--settings", nargs="+", default=["synth"], choices=["synth", "mot15"])
+    ap.add_argument("--variants", nargs="+", default=["none", "ISG", "SPG", "ISG+SPG", "SPG-last"])
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    ap.add_argument("--epochs", type=int, default=SYNTH_EPOCHS, help="synthetic recipe epochs")
+    ap.add_argument("--mot15-epochs", type=int, default=8)
+    ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--jobs", type=int, default=1, help="runs trained in parallel processes (one core each)")
     a = ap.parse_args()
-    rows = []
-    t_all = time.perf_counter()
     for setting in a.settings:
-        setting_inputs(setting, a.data, a.out, a.synth_frames, a.synth_people)  # generate data once
-        epochs = a.synth_epochs if setting == "synth" else a.epochs
-        jobs = [(setting, variant, seed, a.data, a.out, epochs, a.depth_every, a.synth_frames, a.synth_people)
-                for seed in a.seeds for variant in a.variants]  # seed-major: a cut-short run is still balanced
-        for r in run_jobs(run_one, jobs, a.jobs):
+        t_all = time.perf_counter()
+        if setting == "synth":
+            bad = sorted(set(a.variants) - set(VARIANTS))
+            jobs = [(v, s, a.epochs) for s in a.seeds for v in a.variants]  # seed-major: a cut-short run stays paired
+            fn = synth_one
+        else:
+            bad = sorted(set(a.variants) - set(MOT15_VARIANTS))
+            jobs = [(v, s, a.data, a.out, a.mot15_epochs) for s in a.seeds for v in a.variants]
+            fn = mot15_one
+        if bad:
+            ap.error(f"unknown variants for {setting}: {bad}")
+        rows = []
+        for r in run_jobs(fn, jobs, a.jobs):
             rows += r
-            pd.DataFrame(rows).to_csv(a.out / "runs.csv", index=False)
-    df = pd.DataFrame(rows)
-    agg = df.groupby(["setting", "domain", "variant"], sort=False).agg(
-        HOTA_mean=("HOTA", "mean"), HOTA_std=("HOTA", "std"), IDF1_mean=("IDF1", "mean"), IDF1_std=("IDF1", "std"),
-        IDSW_mean=("IDSW", "mean"), IDSW_std=("IDSW", "std"), seeds=("seed", "count")).reset_index()
-    a.table.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(a.table, agg.to_csv(index=False))
-    lines = ["| setting | domain | variant | HOTA | IDF1 | IDSW | seeds |", "|---|---|---|---:|---:|---:|---:|"]
-    for r in agg.itertuples():
-        lines.append(f"| {r.setting} | {r.domain} | {r.variant} | {r.HOTA_mean:.1f} ± {r.HOTA_std:.1f} | "
-                     f"{r.IDF1_mean:.1f} ± {r.IDF1_std:.1f} | {r.IDSW_mean:.0f} ± {r.IDSW_std:.0f} | {r.seeds} |")
-    atomic_write_text(a.table.with_suffix(".md"), "\n".join(lines) + "\n")
-    atomic_write_text(a.table.with_suffix(".json"), json.dumps(
-        {"epochs": a.epochs, "synth_epochs": a.synth_epochs, "depth_every": a.depth_every, "seeds": a.seeds, "recipe": "lgmot.train.recipes.cpu_recipe",
-         "min_score": cpu_recipe().tracker.min_score, "lr_schedule": cpu_recipe().train.lr_schedule, "runs": rows,
-         "total_seconds": round(time.perf_counter() - t_all, 1)}, indent=2))
-    print("\n".join(lines))
+        df = pd.DataFrame(rows)
+        agg, lines = summarise(df)
+        base = a.results / f"language_ablation_{setting}"
+        atomic_write_text(base.with_suffix(".csv"), agg.to_csv(index=False))
+        atomic_write_text(base.with_suffix(".md"), "\n".join(lines) + "\n")
+        atomic_write_text(base.with_suffix(".json"), json.dumps(
+            {"setting": setting, "seeds": a.seeds, "variants": a.variants,
+             "epochs": a.epochs if setting == "synth" else a.mot15_epochs, "runs": rows,
+             "total_seconds": round(time.perf_counter() - t_all, 1)}, indent=2))
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -190,6 +190,11 @@ class TrainConfig:
     #: language guidance: weights of the ISG (instance) and SPG (scene) KL losses; 0 disables
     isg_weight: float = 1.0
     spg_weight: float = 1.0
+    #: the classified steps SPG applies to: 'all' (B.4: every one of the ``num_class_steps``, the
+    #: ``lgmot`` preset's literal setting) or 'last' (the final step, the only one the tracker reads)
+    spg_steps: str = "all"
+    #: levels SPG applies to: 0 = every level (B.4); k > 0 = the first k levels only
+    spg_levels: int = 0
     #: 'fixed' feeds real appearance to the node encoder; 'faithful' zeroes it as the official code
     language_mode: str = "fixed"
     text_encoder: str = "minilm"
@@ -199,6 +204,10 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         check_loss_ignore(self.loss_ignore)
+        if self.spg_steps not in ("all", "last"):
+            raise ValueError("train.spg_steps is 'all' or 'last'")
+        if self.spg_levels < 0:
+            raise ValueError("train.spg_levels must be >= 0 (0: every level)")
         if self.node_loss_weight < 0:
             raise ValueError("train.node_loss_weight must be >= 0")
         if self.class_balance < 0:

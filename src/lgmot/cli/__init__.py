@@ -73,3 +73,4 @@ from . import demo  # noqa: E402,F401
 from . import eval  # noqa: E402,F401
 from . import synth  # noqa: E402,F401
 from . import annotate  # noqa: E402,F401
+from . import search  # noqa: E402,F401

@@ -20,7 +20,7 @@ from torch import Tensor
 
 from .mpn import MPNOutput
 
-__all__ = ["class_balance_weight", "focal_loss", "kl_softmax", "isg_loss", "spg_loss", "pool16", "instance_targets",
+__all__ = ["class_balance_weight", "focal_loss", "kl_softmax", "kl_softmax_rows", "isg_loss", "spg_loss", "pool16", "instance_targets",
            "directed_labels", "LossTerms", "level_loss", "total_loss"]
 
 
@@ -63,16 +63,21 @@ def kl_softmax(target_logits: Tensor, pred_logits: Tensor, mask: Tensor | None =
 
     With ``mask`` (rows,) bool the mean is over the selected rows only; none selected gives 0.
     """
-    if target_logits.shape != pred_logits.shape:
-        raise ValueError(f"target {tuple(target_logits.shape)} and prediction {tuple(pred_logits.shape)} differ")
-    log_q = F.log_softmax(target_logits.to(pred_logits.dtype), dim=-1)
-    log_p = F.log_softmax(pred_logits, dim=-1)
-    per_row = (log_q.exp() * (log_q - log_p)).sum(-1)
+    per_row = kl_softmax_rows(target_logits, pred_logits)
     if mask is not None:
         per_row = per_row[mask.to(torch.bool)]
     if per_row.numel() == 0:
         return pred_logits.sum() * 0.0
     return per_row.mean()
+
+
+def kl_softmax_rows(target_logits: Tensor, pred_logits: Tensor) -> Tensor:
+    """KL(softmax(target) || softmax(pred)) of each row (the last dim is the distribution)."""
+    if target_logits.shape != pred_logits.shape:
+        raise ValueError(f"target {tuple(target_logits.shape)} and prediction {tuple(pred_logits.shape)} differ")
+    log_q = F.log_softmax(target_logits.to(pred_logits.dtype), dim=-1)
+    log_p = F.log_softmax(pred_logits, dim=-1)
+    return (log_q.exp() * (log_q - log_p)).sum(-1)
 
 
 def isg_loss(node_mid: Tensor, inst_text: Tensor, mask: Tensor | None = None) -> Tensor:

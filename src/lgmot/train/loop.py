@@ -63,11 +63,13 @@ def clip_loss(model: HierarchicalMPN, clip: Clip, cfg: Config, depth: int) -> Cl
         pw = class_balance_weight(y_np[keep], tr.class_balance)
         out = model.forward_graph(level, t, g)
         lvl = torch.zeros(())
+        spg_here = scene is not None and (tr.spg_levels == 0 or level < tr.spg_levels)
+        last_k = len(out.logits) - 1
         for k, logits in enumerate(out.logits):
             f = focal_loss(logits, y2, gamma=tr.focal_gamma, pos_weight=pw, mask=m2)
             lvl = lvl + f
             focal_sum += float(f.detach())
-            if scene is not None:
+            if spg_here and (tr.spg_steps == "all" or k == last_k):
                 s = spg_loss(out.edge_embs[k], scene)
                 lvl = lvl + tr.spg_weight * s
                 spg_sum += float(s.detach())
@@ -148,9 +150,11 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
           validate: Callable[[HierarchicalMPN], dict] | None = None, resume: bool = False, overwrite: bool = False,
           max_iterations: int | None = None, progress: bool = True, log: Callable[[str], None] | None = None,
           distributed: DistContext | None = None, appearance_record: dict | None = None,
-          init: str | Path | None = None) -> TrainResult:
+          init: str | Path | None = None, select_best: bool = True) -> TrainResult:
     """Train a HierarchicalMPN on ``sequences``. ``validate(model) -> {'IDF1': ..., ...}`` picks the best
-    checkpoint (by IDF1). ``max_iterations`` stops early (the run can be resumed exactly).
+    checkpoint (by IDF1); with ``select_best=False`` it only logs (``val.csv``: a convergence curve)
+    and ``model.safetensors`` holds the last weights, as without ``validate``. ``max_iterations``
+    stops early (the run can be resumed exactly).
     The model file records the appearance encoder (``appearance_record``, default
     ``lgmot.embed.encoder_record(cfg.embed)``) when any sequence had appearance. ``init``: a model
     checkpoint to start from (fine-tuning); tensors whose shape differs (the node input layer of
@@ -258,12 +262,12 @@ def train(cfg: Config, sequences: list[TrainSequence], run_dir: str | Path, *,
                         tb.add_scalar(f"val/{k}", v, it)
                 if log:
                     log(f"epoch {epoch + 1}: " + " ".join(f"{k}={v:.2f}" for k, v in m.items()))
-                if m.get("IDF1", -1) > state["best_idf1"]:
+                if select_best and m.get("IDF1", -1) > state["best_idf1"]:
                     state["best_idf1"] = float(m["IDF1"])
                     save_state(best_ck, model, opt, state, cfg)
                     save_model(run_dir / "model.safetensors", model, cfg, extra=facts)
             save_state(last_ck, model, opt, state, cfg)
-            if validate is None:
+            if validate is None or not select_best:
                 save_model(run_dir / "model.safetensors", model, cfg, extra=facts)
         if stop:
             break

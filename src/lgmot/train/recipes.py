@@ -80,3 +80,42 @@ def mot15_paths(data: Path, names=MOT15_TRAIN) -> list[Path]:
         video = data / "pets09_s2l1"
         out.append(video if n == "PETS09-S2L1" and (video / "vtest.avi").exists() else data / "mot15_train" / n)
     return out
+
+
+#: The synthetic language world (``lgmot.synth``; true scene and instance sentences): training
+#: sequences in the source domain (static camera, day, medium view), held-out source sequences, and
+#: one held-out sequence of every shifted preset. (preset, seed, frames) per sequence; 640x480, 12
+#: people on average. Used by the shipped search model (``scripts/train_search_model.py``), the
+#: retrieval benchmark (``benchmarks/text_search.py``) and the language ablation.
+SYNTH_TRAIN = tuple(("source", s, 400) for s in (100, 101, 102, 103))
+SYNTH_VAL = (("source", 150, 300),)  # convergence curves only, never a test sequence
+SYNTH_TEST_IN = (("source", 200, 300), ("source", 201, 300))
+SYNTH_TEST_SHIFT = tuple((p, 300, 300) for p in ("night", "dusk-blur", "pan", "shake", "high-view", "crowded",
+                                                 "textured"))
+
+
+def synth_paths(out: Path, spec) -> list[Path]:
+    """Each ``(preset, seed, frames)`` of ``spec`` as ``out/<preset>-<seed>``, generated once
+    (deterministic in the seed; an existing complete folder is reused)."""
+    from ..synth import generate, preset as synth_preset
+
+    paths = []
+    for name, seed, frames in spec:
+        tag = f"{name}-{seed}"
+        dest = Path(out) / tag
+        if not (dest / "seqinfo.ini").exists():
+            generate(synth_preset(name, frames=frames, seed=seed).with_(name=tag), out, overwrite=True)
+        paths.append(dest)
+    return paths
+
+
+#: epochs of the synthetic recipe (40 iterations of 2 clips each on ``SYNTH_TRAIN``)
+SYNTH_EPOCHS = 4
+
+
+def synth_recipe(epochs: int = SYNTH_EPOCHS, seed: int = 0, isg: float = 1.0, spg: float = 0.0,
+                 name: str = "lgmot-synth", **train_overrides) -> Config:
+    """The CPU recipe on the synthetic world (``SYNTH_TRAIN``); ``train_overrides`` set other
+    ``TrainConfig`` fields (e.g. an SPG variant)."""
+    cfg = cpu_recipe(epochs, 25, seed, isg, spg, name=name)
+    return replace(cfg, train=replace(cfg.train, **train_overrides)) if train_overrides else cfg

@@ -1,0 +1,81 @@
+"""Training runs on the synthetic language world, shared by the language ablation and the text-search
+benchmark (one run per (variant, seed), reused when its model exists with the same config).
+
+    python benchmarks/synth_runs.py --variant ISG --seed 0 [--validate]   # one run (convergence curve with --validate)
+
+Runs live in ``<out>/<variant>/seed<seed>/`` (``model.safetensors``, ``metrics.csv``, and with
+``--validate`` a per-epoch ``val.csv`` on ``SYNTH_VAL``, which is neither a training nor a test sequence;
+the model is always the last epoch's, never a selected one).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "runs" / "synth_lang" / "data"
+CACHE = ROOT / "runs" / "synth_lang" / "cache"
+OUT = ROOT / "runs" / "language_ablation" / "synth"
+
+#: variant -> synth_recipe keyword arguments. "SPG" is B.4's literal form (every classified step of
+#: every level); "SPG-last" applies it to the last classified step only (``train.spg_steps``).
+VARIANTS = {"none": dict(isg=0.0, spg=0.0), "ISG": dict(isg=1.0, spg=0.0), "SPG": dict(isg=0.0, spg=1.0),
+            "ISG+SPG": dict(isg=1.0, spg=1.0), "SPG-last": dict(isg=0.0, spg=1.0, spg_steps="last"),
+            "ISG+SPG-last": dict(isg=1.0, spg=1.0, spg_steps="last")}
+
+
+def variant_config(variant: str, seed: int, epochs: int):
+    from lgmot.train.recipes import synth_recipe
+
+    kw = dict(VARIANTS[variant])
+    return synth_recipe(epochs, seed, name=f"synth-{variant}-s{seed}", **kw)
+
+
+def train_run(variant: str, seed: int, epochs: int, out: Path = OUT, validate: bool = False) -> Path:
+    """Train (or reuse) one run; returns its folder."""
+    from lgmot.config import Config
+    from lgmot.data import load_sequence
+    from lgmot.data.motio import atomic_write_text
+    from lgmot.model import read_metadata
+    from lgmot.track.run import prepare_inputs
+    from lgmot.train import train
+    from lgmot.train.prepare import make_validator, prepare_train_sequences
+    from lgmot.train.recipes import SYNTH_TRAIN, SYNTH_VAL, synth_paths
+
+    cfg = variant_config(variant, seed, epochs)
+    run = Path(out) / variant / f"seed{seed}"
+    ck = run / "model.safetensors"
+    if ck.exists() and (run / "summary.json").exists() and Config.from_dict(read_metadata(ck)["config"]) == cfg:
+        return run
+    seqs = prepare_train_sequences(synth_paths(DATA, SYNTH_TRAIN), cfg, "public", CACHE)
+    val = None
+    if validate:
+        vpaths = synth_paths(DATA, SYNTH_VAL)
+        vseqs = [load_sequence(p) for p in vpaths]
+        inputs = [prepare_inputs(s, "public", appearance=True, cache_dir=CACHE, progress=False) for s in vseqs]
+        val = make_validator(cfg, inputs, vseqs)
+    t0 = time.perf_counter()
+    res = train(cfg, seqs, run, validate=val, select_best=False, progress=False, overwrite=True)
+    summary = {"variant": variant, "seed": seed, "epochs": epochs, "iterations": res.iterations,
+               "train_seconds": round(time.perf_counter() - t0, 1), "validated": validate}
+    atomic_write_text(run / "summary.json", json.dumps(summary, indent=2))
+    return run
+
+
+def main() -> None:
+    from lgmot.train.recipes import SYNTH_EPOCHS
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--variant", choices=sorted(VARIANTS), required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--epochs", type=int, default=SYNTH_EPOCHS)
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--validate", action="store_true")
+    a = ap.parse_args()
+    print(train_run(a.variant, a.seed, a.epochs, a.out, a.validate))
+
+
+if __name__ == "__main__":
+    main()
