@@ -1,6 +1,6 @@
 """Online lgmot (``lgmot.track.OnlineTracker``) against offline lgmot and the online peers.
 
-    python benchmarks/online.py mot15 --runs /work/runs/cv_s42 [/work/runs/cv_s0 ...] [--folds 1 2 3]
+    python benchmarks/online.py mot15 --runs runs/cv_seed42 [runs/cv_seed0 ...] [--folds 1 2 3] [--smooth-lags 0 10]
     python benchmarks/online.py speed [--frames 600]
     python benchmarks/online.py memory [--minutes 30]
     python benchmarks/online.py report
@@ -10,10 +10,13 @@ Parts (each writes ``benchmarks/results/online_<part>.json``; ``report`` joins t
 
 * ``mot15``: the 3-fold MOT15 cross-validation (``benchmarks/mot15_cv.py``'s folds, fold models of
   each ``--runs`` folder, public detections, no appearance, the CPU recipe's tracker settings).
-  Each held-out sequence is tracked offline (``Tracker``) and online at each ``--latencies`` value;
-  the peers (ByteTrack, OC-SORT, BoT-SORT of ``boxmot`` and ``trackers``, library defaults) run on
-  the same detections (lgmot's ``min_score`` applied), with and without the interpolation lgmot
-  applies. The 11 result files of a variant are scored together (TrackEval COMBINED); lgmot rows are
+  Each held-out sequence is tracked offline (``Tracker``, with the recipe's interpolation and GP
+  smoothing) and online at each ``--latencies`` value, for each ``--smooth-lags`` value (0: no
+  smoothing; L > 0: the recipe's smoother over each track with L frames of look-ahead, the output
+  then lags latency + L frames); the peers (ByteTrack, OC-SORT, BoT-SORT of ``boxmot`` and
+  ``trackers``, library defaults) run on the same detections (lgmot's ``min_score`` applied), raw,
+  with the interpolation lgmot applies (which makes them offline), and with the same fixed-lag
+  smoother (``lgmot.solve.smooth.fixed_lag_smooth``: online, lagging L frames). The 11 result files of a variant are scored together (TrackEval COMBINED); lgmot rows are
   the mean ± std over the ``--runs`` seeds. Per-update times: every ``update()`` call.
 * ``speed``: per-update time at 30 objects per frame (``benchmarks/speed.py``'s synthetic moving
   boxes), one thread, the shipped model, each latency and the peers.
@@ -43,6 +46,7 @@ sys.path.insert(0, str(HERE))
 from lgmot.data import load_sequence, write_results  # noqa: E402
 from lgmot.data.motio import atomic_write_text  # noqa: E402
 from lgmot.solve import interpolate, max_gap_frames  # noqa: E402
+from lgmot.solve.smooth import fixed_lag_smooth  # noqa: E402
 from lgmot.track import Tracker  # noqa: E402
 from lgmot.track.online import OnlineTracker, track_online  # noqa: E402
 from lgmot.track.run import DEFAULT_MODEL, prepare_inputs  # noqa: E402
@@ -93,7 +97,11 @@ def _peer_run(name: str, dets: pd.DataFrame, fps: float, width: int, height: int
 
 
 # ------------------------------------------------------------------------------------------------
-def mot15(runs: list[Path], latencies, out: Path, folds=(1, 2, 3), peers=PEERS) -> dict | None:
+def _key(lat: int, lag: int) -> str:
+    return f"online-{lat}" if not lag else f"online-{lat}+{lag}"
+
+
+def mot15(runs: list[Path], latencies, out: Path, folds=(1, 2, 3), peers=PEERS, lags=(0,)) -> dict | None:
     """Track the held-out sequences of ``folds`` (their times go to ``out/<run>/times_fold<k>.json``);
     once every fold of every run is there, score everything and write ``online_mot15.json``."""
     import torch
@@ -122,10 +130,11 @@ def mot15(runs: list[Path], latencies, out: Path, folds=(1, 2, 3), peers=PEERS) 
                 times["offline"].append(time.perf_counter() - t0)
                 write_results(out / run.name / "offline" / f"{seq.name}.txt", tracks)
                 for lat in latencies:
-                    key = f"online-{lat}"
-                    on = OnlineTracker(cfg, model, latency=lat, fps=fps)
-                    tracks = track_online(on, inp.dets, n, times=times.setdefault(key, []))
-                    write_results(out / run.name / key / f"{seq.name}.txt", tracks)
+                    for lag in lags:
+                        key = _key(lat, lag)
+                        on = OnlineTracker(cfg, model, latency=lat, fps=fps, smooth_lag=lag)
+                        tracks = track_online(on, inp.dets, n, times=times.setdefault(key, []))
+                        write_results(out / run.name / key / f"{seq.name}.txt", tracks)
                 if si == 0:  # the peers do not depend on the fold model
                     d, _, _ = tracked_detections(inp.dets, tc.min_score)
                     gap = max_gap_frames(tc.interpolate_max_gap_s, fps)
@@ -134,12 +143,15 @@ def mot15(runs: list[Path], latencies, out: Path, folds=(1, 2, 3), peers=PEERS) 
                         times.setdefault(name, []).extend(ts)
                         write_results(out / "peers" / name / f"{seq.name}.txt", tr)
                         write_results(out / "peers" / f"{name}+interp" / f"{seq.name}.txt", interpolate(tr, gap))
+                        for lag in (g for g in lags if g):
+                            write_results(out / "peers" / f"{name}+lag{lag}" / f"{seq.name}.txt",
+                                          fixed_lag_smooth(tr, lag, tc.smooth, tc.smooth_scale, tc.smooth_noise))
                 print(f"{run.name} fold {k} {seq.name}: done", flush=True)
             atomic_write_text(out / run.name / f"times_fold{k}.json", json.dumps(times))
-    return score_mot15(runs, latencies, out, peers)
+    return score_mot15(runs, latencies, out, peers, lags)
 
 
-def score_mot15(runs: list[Path], latencies, out: Path, peers=PEERS) -> dict | None:
+def score_mot15(runs: list[Path], latencies, out: Path, peers=PEERS, lags=(0,)) -> dict | None:
     from lgmot.train.recipes import cpu_recipe
     from mot15_peers import score_results
 
@@ -150,8 +162,9 @@ def score_mot15(runs: list[Path], latencies, out: Path, peers=PEERS) -> dict | N
     if missing:
         print(f"not scored yet: waiting for {', '.join(missing)}")
         return None
-    res: dict = {"runs": [str(r) for r in runs], "latencies": list(latencies), "tracker": {
-        "min_score": tc.min_score, "interpolate": tc.interpolate, "frames_per_graph": tc.frames_per_graph},
+    res: dict = {"runs": [str(r) for r in runs], "latencies": list(latencies), "smooth_lags": list(lags), "tracker": {
+        "min_score": tc.min_score, "interpolate": tc.interpolate, "frames_per_graph": tc.frames_per_graph,
+        "smooth": tc.smooth, "smooth_scale": tc.smooth_scale, "smooth_noise": tc.smooth_noise},
         "lgmot": {}, "peers": {}}
     for si, run in enumerate(runs):
         t: dict[str, list] = {}
@@ -159,7 +172,7 @@ def score_mot15(runs: list[Path], latencies, out: Path, peers=PEERS) -> dict | N
             for key, v in json.loads((out / run.name / f"times_fold{k}.json").read_text()).items():
                 t.setdefault(key, []).extend(v)
         frames_total = int(sum(t["frames"]))
-        for key in ["offline", *[f"online-{lat}" for lat in latencies]]:
+        for key in ["offline", *[_key(lat, lag) for lat in latencies for lag in lags]]:
             row = score_results(key, out / run.name / key, gt_root)
             if key == "offline":
                 tsum = float(np.sum(t[key]))
@@ -171,7 +184,7 @@ def score_mot15(runs: list[Path], latencies, out: Path, peers=PEERS) -> dict | N
                   f"update {row['mean_ms']:.2f} ms (p99 {row['p99_ms']:.1f})", flush=True)
         if si == 0:
             for name in peers:
-                for suffix in ("", "+interp"):
+                for suffix in ("", "+interp", *[f"+lag{g}" for g in lags if g]):
                     row = score_results(name + suffix, out / "peers" / (name + suffix), gt_root)
                     row.update(_time_stats(t[name]))
                     res["peers"][name + suffix] = {k: v for k, v in row.items() if k != "tracker"}
@@ -298,7 +311,7 @@ def report() -> Path:
         for key, rows in m["lgmot"].items():
             df = pd.DataFrame(rows)
             sd = (lambda c: float(df[c].std(ddof=1)) if len(df) > 1 else None)
-            lat = "all (offline)" if key == "offline" else key.split("-")[1]
+            lat = "all (offline)" if key == "offline" else key.split("-")[1].replace("+", " + smoothing ")
             name = "lgmot offline" if key == "offline" else "lgmot online"
             lines.append(f"| {name} | {lat} | {_fmt(df.HOTA.mean(), sd('HOTA'))} | "
                          f"{_fmt(df.IDF1.mean(), sd('IDF1'))} | "
@@ -306,14 +319,21 @@ def report() -> Path:
                          f"{_fmt(df.p99_ms.mean())} | {_fmt(df.fps.mean(), nd=0)} |")
             csv_rows.append({"tracker": name, "latency": lat, **df.mean(numeric_only=True).to_dict()})
         for name, r in m["peers"].items():
-            lines.append(f"| {name} | 0 | {_fmt(r['HOTA'])} | {_fmt(r['IDF1'])} | {_fmt(r['MOTA'])} | "
+            lat = ("0 (interp: offline)" if name.endswith("+interp") else
+                   f"0 + smoothing {name.rsplit('+lag', 1)[1]}" if "+lag" in name else "0")
+            lines.append(f"| {name} | {lat} | {_fmt(r['HOTA'])} | {_fmt(r['IDF1'])} | {_fmt(r['MOTA'])} | "
                          f"{_fmt(r['mean_ms'], nd=2)} | {_fmt(r['p99_ms'])} | {_fmt(r['fps'], nd=0)} |")
-            csv_rows.append({"tracker": name, "latency": 0 if "+interp" not in name else "0 (interp: offline)", **r})
+            lat = ("0 (interp: offline)" if name.endswith("+interp") else
+                   f"0 + smoothing {name.rsplit('+lag', 1)[1]}" if "+lag" in name else "0")
+            csv_rows.append({"tracker": name, "latency": lat, **r})
         atomic_write_text(RESULTS / "online.csv", pd.DataFrame(csv_rows).to_csv(index=False, float_format="%.4f"))
         lines += ["", f"lgmot rows: mean ± std over {seeds} seed(s) of fold models; each seed's 11 held-out result "
                   "files scored together (TrackEval COMBINED, no preprocessing). Public detections, lgmot's "
                   f"min_score {m['tracker']['min_score']} applied for every tracker; lgmot interpolates gaps (its "
-                  "default), '+interp' rows add the same interpolation to a peer (which makes the peer offline). "
+                  "default; offline also smooths whole tracks, "
+                  f"{m['tracker'].get('smooth', 'none')}), '+interp' rows add the same interpolation to a peer "
+                  "(which makes the peer offline). 'latency L + smoothing S': the smoother over each track with S "
+                  "frames of look-ahead (output S frames later; '+lagS' peer rows get the same, on their raw output). "
                   "Update times: wall clock of every `update()` call on one thread on a 2-core machine shared "
                   "with other jobs (load average 15-20; the CPU-time table below is the fair cost), offline: "
                   "seconds per frame of `track_detections`, 1 clip worker. Latency 0 scores low mostly "
@@ -382,7 +402,9 @@ def _plot(m: dict, path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("part", choices=("mot15", "speed", "memory", "report"))
-    ap.add_argument("--runs", type=Path, nargs="+", default=[Path("/work/runs/cv_s42")],
+    ap.add_argument("--smooth-lags", type=int, nargs="+", default=[0, 10],
+                    help="mot15: smoothing look-ahead in frames (0: no smoothing online)")
+    ap.add_argument("--runs", type=Path, nargs="+", default=[ROOT / "runs" / "cv_seed42"],
                     help="MOT15 CV runs (fold{1,2,3}/model.safetensors), one per seed")
     ap.add_argument("--latencies", type=int, nargs="+", default=list(LATENCIES))
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "online")
@@ -392,7 +414,7 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=30.0, help="memory: length of the synthetic stream")
     a = ap.parse_args()
     if a.part == "mot15":
-        mot15(a.runs, a.latencies, a.out, a.folds)
+        mot15(a.runs, a.latencies, a.out, a.folds, lags=a.smooth_lags)
     elif a.part == "speed":
         speed(a.frames, a.latencies)
     elif a.part == "memory":

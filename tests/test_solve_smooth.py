@@ -102,3 +102,45 @@ def test_old_checkpoints_track_with_the_recipe_postprocessing(tmp_path):
     c = replace(c, tracker=replace(c.tracker, smooth="none"))
     save_model(tmp_path / "m.safetensors", HierarchicalMPN(c.model), c)
     assert tracking_config(tmp_path / "m.safetensors").smooth == "none"
+
+
+def _noisy_tracks(seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(3):
+        f = np.arange(5 * i + 1, 5 * i + 81 + 20 * i)
+        f = f[rng.random(len(f)) > 0.15]  # gaps
+        for fr in f:
+            rows.append(dict(frame=fr, id=i, x=10 + 2 * fr + rng.normal(0, 2), y=5 + 0.5 * fr + rng.normal(0, 2),
+                             w=20 + rng.normal(), h=40 + rng.normal(), score=0.9))
+    return pd.DataFrame(rows)
+
+
+def test_fixed_lag_smoother_with_the_whole_track_in_view_is_smooth_tracks():
+    from lgmot.solve.smooth import fixed_lag_smooth
+
+    t = _noisy_tracks()
+    for method in ("gp", "savgol"):
+        want = smooth_tracks(t, method, 10.0, 0.1)
+        got = fixed_lag_smooth(t, 500, method, 10.0, 0.1, history=500)
+        pd.testing.assert_frame_equal(got, want, check_exact=False, atol=1e-9)
+
+
+def test_fixed_lag_smoother_is_causal_and_exact_on_constant_velocity():
+    from lgmot.solve.smooth import fixed_lag_smooth
+
+    t = _noisy_tracks(1)
+    lag = 7
+    base = fixed_lag_smooth(t, lag, "gp", 10.0, 0.1)
+    cut = 60
+    changed = t.copy()
+    changed.loc[changed.frame > cut + lag, "x"] += 50.0  # what arrives after frame cut + lag
+    moved = fixed_lag_smooth(changed, lag, "gp", 10.0, 0.1)
+    early = base.frame <= cut
+    pd.testing.assert_frame_equal(moved[early], base[early])
+    assert not np.allclose(moved.x[~early], base.x[~early])
+    # a straight line at constant size is left where it is (the GP's linear mean fits it exactly)
+    f = np.arange(1, 60)
+    line = pd.DataFrame(dict(frame=f, id=0, x=3.0 * f, y=100 - f, w=30.0, h=60.0, score=1.0))
+    out = fixed_lag_smooth(line, 5, "gp", 10.0, 0.1)
+    np.testing.assert_allclose(out[["x", "y", "w", "h"]].to_numpy(), line[["x", "y", "w", "h"]].to_numpy(), atol=1e-6)

@@ -199,3 +199,42 @@ def test_appearance_online_from_frames_and_embeddings(model_cfg):
     plain.update(dets, img)
     plain.update(dets, img)
     assert len(enc.calls) == 2 and all(d == 0 for _, d, _ in seen)  # a model without appearance never embeds
+
+
+def _with_gp(cfg):
+    from dataclasses import replace
+
+    return replace(cfg, tracker=replace(cfg.tracker, smooth="gp", smooth_scale=10.0, smooth_noise=0.1, recover=False))
+
+
+@needs_data
+def test_smoothing_lag_equals_the_fixed_lag_smoother_on_the_committed_tracks(model_cfg, seq):
+    """Smoothing inside the stream (each frame output ``smooth_lag`` frames later) gives the
+    table-level fixed-lag smoother's boxes over the unsmoothed online output; ids and frames unchanged."""
+    from lgmot.solve.smooth import fixed_lag_smooth
+
+    model, cfg = model_cfg
+    cfg = _with_gp(cfg)
+    plain = track_online(OnlineTracker(cfg, model, latency=10, fps=seq.info.fps), seq.detections, seq.info.length)
+    on = OnlineTracker(cfg, model, latency=10, fps=seq.info.fps, smooth_lag=8)
+    assert on.delay == 18
+    got = track_online(on, seq.detections, seq.info.length)
+    want = fixed_lag_smooth(plain, 8, "gp", 10.0, 0.1)
+    pd.testing.assert_frame_equal(got, want)
+    assert (got[["frame", "id"]].to_numpy() == plain[["frame", "id"]].to_numpy()).all()
+    assert np.abs(got[["x", "y"]].to_numpy() - plain[["x", "y"]].to_numpy()).max() > 0.5  # boxes did move
+
+
+@needs_data
+def test_full_latency_and_lag_equal_offline_smoothing(model_cfg, seq):
+    model, cfg = model_cfg
+    cfg = _with_gp(cfg)
+    off = Tracker(cfg, model, workers=1).track_detections(seq.detections, seq.info.fps)
+    n = seq.info.length
+    got = track_online(OnlineTracker(cfg, model, latency=n, fps=seq.info.fps, smooth_lag=n), seq.detections, n)
+    pd.testing.assert_frame_equal(got, off, check_exact=False, atol=1e-6)
+
+
+def test_cli_smooth_lag_needs_online():
+    r = CliRunner().invoke(app, ["track", str(SEQ), "--smooth-lag", "5"])
+    assert r.exit_code != 0 and "--smooth-lag needs --online" in r.output

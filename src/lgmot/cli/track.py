@@ -47,6 +47,9 @@ def track(
                                                         "ids are final --latency frames after it arrives."),
     latency: int = typer.Option(30, min=0, help="With --online: frames between a frame's arrival and its final ids "
                                                 "(0: the newest frame's ids)."),
+    smooth_lag: int = typer.Option(0, min=0, help="With --online: smooth each track (the config's smoother, see "
+                                                   "--smooth) with this many later frames; output then lags "
+                                                   "--latency + this many frames."),
     show: bool = typer.Option(False, "--show", help="With --online: show the annotated stream live in an OpenCV window "
                                                     "(SOURCE may be a camera index or a stream URL)."),
 ) -> None:
@@ -55,6 +58,8 @@ def track(
     from ..track.run import load_tracker, resolve_sources
 
     terminate_like_interrupt()
+    if smooth_lag and not online:
+        fail("--smooth-lag needs --online (offline tracking smooths whole tracks)")
     if show:
         if not online:
             fail("--show needs --online (the offline tracker has no ids until the whole sequence is read)")
@@ -78,11 +83,11 @@ def track(
         if online and oracle:
             fail("--online does not take --oracle")
         if show:
-            _show_live(str(source), tracker, latency, detections, min_score, appearance, out, split, seqmap)
+            _show_live(str(source), tracker, latency, smooth_lag, detections, min_score, appearance, out, split, seqmap)
             return
         seqs = resolve_sources(source, split, seqmap)
         job = _Job(cfg, model, oracle, detections, min_score, appearance, cache_dir or out / "cache", out, save_video,
-                   online, latency, reid)
+                   online, latency, reid, smooth_lag)
         if workers > 1 and len(seqs) > 1:
             errors = _track_parallel(job, seqs, min(workers, len(seqs)), quiet)
             if errors:
@@ -148,6 +153,7 @@ class _Job:
     online: bool = False
     latency: int = 30
     reid: Optional[Path] = None
+    smooth_lag: int = 0
 
 
 def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
@@ -162,12 +168,14 @@ def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
     if job.online:
         from ..track.online import OnlineTracker, track_online
 
-        on = OnlineTracker.from_tracker(tracker, latency=job.latency, fps=seq.info.fps)
+        on = OnlineTracker.from_tracker(tracker, latency=job.latency, fps=seq.info.fps, smooth_lag=job.smooth_lag)
         tracks = track_online(on, inputs.dets, seq.info.length, inputs.app)
     else:
         tracks = track_sequence(tracker, inputs)
     path = write_sequence_results(job.out, seq, tracks)  # atomic (temporary file + rename)
     mode = f" online, latency {job.latency}," if job.online else ""
+    if job.online and job.smooth_lag:
+        mode += f" smoothing lag {job.smooth_lag},"
     msg = (f"{seq.name}:{mode} {len(inputs.dets)} detections -> {tracks.id.nunique()} tracks in "
            f"{time.perf_counter() - t0:.1f}s -> {path}")
     if job.appearance and seq.has_images and not tracker.uses_appearance:
@@ -292,10 +300,11 @@ def _open_stream(source: str):
     return cap, (fps if fps and 0 < fps < 1000 else 30.0)
 
 
-def _show_live(source: str, tracker, latency: int, detections: str, min_score, appearance: bool, out, split,
-               seqmap) -> None:
+def _show_live(source: str, tracker, latency: int, smooth_lag: int, detections: str, min_score, appearance: bool,
+               out, split, seqmap) -> None:
     """Online tracking of a camera, stream URL, video or sequence, drawn live; 'q' or Esc stops.
-    A frame is drawn when its ids are final (``latency`` frames after it arrives)."""
+    A frame is drawn when its ids are final and its boxes smoothed (``latency + smooth_lag`` frames
+    after it arrives)."""
     from collections import defaultdict, deque
     from pathlib import Path as _P
 
@@ -335,7 +344,8 @@ def _show_live(source: str, tracker, latency: int, detections: str, min_score, a
         dcfg = detect_preset("builtin" if detections in ("public", "gt") else detections)
         detector = YoloV3TinyDetector(dcfg.input_size, conf_threshold=min_score or dcfg.min_score,
                                       nms_threshold=dcfg.nms)
-    on = OnlineTracker.from_tracker(tracker, latency=latency, fps=fps)
+    on = OnlineTracker.from_tracker(tracker, latency=latency, fps=fps, smooth_lag=smooth_lag)
+    delay = on.delay
     if not appearance:
         on.uses_appearance = False
     window = f"lgmot online (latency {latency}) - {name}"
@@ -365,8 +375,8 @@ def _show_live(source: str, tracker, latency: int, detections: str, min_score, a
                 det = np.column_stack([r, np.zeros(len(r))]) if len(r) else np.zeros((0, 6))
             res = on.update(det, img)
             held.append(img)
-            if f > latency:
-                if not draw(held.popleft(), res, f - latency):
+            if f > delay:
+                if not draw(held.popleft(), res, f - delay):
                     break
         else:
             for g, res in on.flush(per_frame=True):

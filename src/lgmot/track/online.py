@@ -18,6 +18,8 @@ is the frame that is now ``latency`` frames old, with ids that never change afte
   shared, already-decided detections). With ``latency >= stride - 1`` frames are also decided at
   every full clip, exactly when the offline tracker decides them, so with a latency of at least
   the stream's length the output equals :class:`Tracker`'s.
+* **Smoothing.** With ``smooth_lag`` > 0 the committed rows pass through a fixed-lag smoother
+  before they are output (the boxes only; ids and scores as committed).
 * **Post-processing.** The offline whole-track filters (``min_track_len``, ``min_track_score``,
   ``min_track_objectness``, ``min_track_rank``) judge a row when it is output, on what is known of
   its track then (decided detections, plus the newest solve's undecided ones); gaps are filled
@@ -37,6 +39,7 @@ from ..graph import Tracklets
 from ..graph.features import score_ranks
 from ..graph.tracklets import concat
 from ..solve import Stitcher
+from ..solve.smooth import FixedLagSmoother
 from ..threads import single_thread
 from .hierarchy import EdgeScorer, run_level
 
@@ -96,14 +99,17 @@ class OnlineTracker:
     ``every``: frames between solves (default: the largest level window, or 1, that is at most
     ``latency + 1``). Classes are carried through, not tracked apart.
 
-    Track smoothing and low-score recovery (``tracker.smooth``, ``tracker.recover``) look at whole
-    tracks and are not applied online: the output is offline tracking's with ``smooth: none`` and
-    ``recover: false``.
+    ``smooth_lag`` (frames, default 0): smooth each track as the config's ``tracker.smooth`` says,
+    each output frame with ``smooth_lag`` later frames of its track
+    (:class:`lgmot.solve.smooth.FixedLagSmoother`); the output then lags ``latency + smooth_lag``
+    frames (:attr:`delay`). Low-score recovery (``tracker.recover``) looks at whole tracks and is
+    not applied online. With ``smooth_lag=0`` the output is offline tracking's with ``smooth: none``
+    and ``recover: false``.
     """
 
     def __init__(self, config: Config, model=None, *, latency: int = 30, fps: float = 30.0,
                  every: int | None = None, scorer: EdgeScorer | None = None, encoder=None,
-                 uses_appearance: bool | None = None):
+                 uses_appearance: bool | None = None, smooth_lag: int = 0):
         if scorer is None:
             if model is None:
                 raise ValueError("OnlineTracker needs a trained model (or a scorer); random weights are never used")
@@ -133,6 +139,9 @@ class OnlineTracker:
                              f"clip stride), got {every}")
         self.config, self.scorer = config, scorer
         self.latency, self.fps, self.every = int(latency), float(fps), int(every)
+        tc = config.tracker
+        # whole-track smoothing, online: each output frame is smoothed with smooth_lag later frames
+        self._smoother = FixedLagSmoother(smooth_lag, tc.smooth, tc.smooth_scale, tc.smooth_noise)
         self.uses_appearance = (getattr(model, "trained_with_appearance", None) is not False
                                 if uses_appearance is None else bool(uses_appearance))
         self.encoder = encoder
@@ -161,6 +170,12 @@ class OnlineTracker:
         self._any_confident = False
 
     @property
+    def delay(self) -> int:
+        """Frames between the newest input and the frame ``update()`` outputs: ``latency`` plus the
+        smoothing lag."""
+        return self.latency + self._smoother.lag
+
+    @property
     def frame_count(self) -> int:
         """Frames received since the stream began."""
         return self._t
@@ -184,6 +199,10 @@ class OnlineTracker:
             self._maybe_solve(t)
         out = self._emit(t - self.latency) if t - self.latency >= 1 else _EMPTY.copy()
         self._trim()
+        if t - self.latency >= 1 and self._smoother.lag:
+            self._smoother.xywh = self._xywh_out
+            due = self._smoother.push(t - self.latency, out)
+            out = np.concatenate([r for _, r in due]) if due else _EMPTY.copy()
         return out
 
     def flush(self, per_frame: bool = False):
@@ -198,6 +217,9 @@ class OnlineTracker:
                 self._decide(self._solve(s, e), e, e)
         for f in range(self._emitted + 1, self._t + 1):
             out.append((f, self._emit(f)))
+        if self._smoother.lag:
+            self._smoother.xywh = self._xywh_out
+            out = [d for f, rows in out for d in self._smoother.push(f, rows)] + self._smoother.flush()
         self._id_base += self._stitcher.n_ids
         self._reset()
         if per_frame:
@@ -586,7 +608,7 @@ def track_online(tracker: OnlineTracker, dets: pd.DataFrame, n_frames: int,
             if times is not None:
                 times.append(clock() - t0)
             if len(o):
-                outs.append(np.column_stack([np.full(len(o), f - tracker.latency), o]))
+                outs.append(np.column_stack([np.full(len(o), f - tracker.delay), o]))
         for f, o in tracker.flush(per_frame=True):
             if len(o):
                 outs.append(np.column_stack([np.full(len(o), f), o]))
