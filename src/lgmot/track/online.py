@@ -152,6 +152,7 @@ class OnlineTracker:
     @classmethod
     def from_tracker(cls, tracker, **kw) -> "OnlineTracker":
         """The online form of an offline :class:`Tracker` (same scorer, config and appearance use)."""
+        kw.setdefault("encoder", getattr(tracker, "encoder", None))  # the encoder the model was trained with
         return cls(tracker.config, scorer=tracker.scorer, uses_appearance=tracker.uses_appearance, **kw)
 
     # --- state ----------------------------------------------------------------------------------
