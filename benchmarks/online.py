@@ -334,11 +334,11 @@ def report() -> Path:
                   f"{m['tracker'].get('smooth', 'none')}), '+interp' rows add the same interpolation to a peer "
                   "(which makes the peer offline). 'latency L + smoothing S': the smoother over each track with S "
                   "frames of look-ahead (output S frames later; '+lagS' peer rows get the same, on their raw output). "
-                  "Update times: wall clock of every `update()` call on one thread on a 2-core machine shared "
-                  "with other jobs (load average 15-20; the CPU-time table below is the fair cost), offline: "
-                  "seconds per frame of `track_detections`, 1 clip worker. Latency 0 scores low mostly "
-                  "because `min_track_len` 2 is judged when a row is output: the first box of every track is "
-                  "dropped (docs/online.md).", ""]
+                  "Update times: wall clock of every `update()` call on one thread on a 2-core machine that ran "
+                  "other jobs too (the CPU-time table below is the fair cost), offline: seconds per frame of "
+                  "`track_detections`, 1 clip worker."
+                  + (" Latency 0 scores low mostly because `min_track_len` 2 is judged when a row is output: the "
+                     "first box of every track is dropped (docs/online.md)." if 0 in m["latencies"] else ""), ""]
     if sp:
         lines += [f"## Update time at {sp['objects_per_frame']} objects per frame (synthetic boxes, "
                   f"{sp['frames']} frames, one thread, model {sp['model']})", "",
@@ -382,12 +382,19 @@ def _plot(m: dict, path: Path) -> None:
         vals = [pd.DataFrame(m["lgmot"][f"online-{lat}"])[metric] for lat in lats]
         ax.errorbar(lats, [v.mean() for v in vals], yerr=[v.std(ddof=1) if len(v) > 1 else 0 for v in vals],
                     marker="o", capsize=3, label="lgmot online")
+        for lag in (g for g in m.get("smooth_lags", [0]) if g):
+            vals = [pd.DataFrame(m["lgmot"][_key(lat, lag)])[metric] for lat in lats]
+            ax.errorbar(lats, [v.mean() for v in vals], yerr=[v.std(ddof=1) if len(v) > 1 else 0 for v in vals],
+                        marker="s", capsize=3, label=f"lgmot online + smoothing {lag}")
         off = pd.DataFrame(m["lgmot"]["offline"])[metric].mean()
         ax.axhline(off, color="k", ls="--", label="lgmot offline")
-        for name, style in (("boxmot-ByteTrack", ":"), ("trackers-ByteTrack", "-."), ("boxmot-BoT-SORT", (0, (1, 3)))):
+        lag = max(m.get("smooth_lags", [0]))
+        for name, color in (("trackers-ByteTrack", "tab:red"), ("trackers-BoT-SORT", "tab:green")):
             if name in m["peers"]:
-                ax.axhline(m["peers"][name][metric], ls=style, color="tab:red" if "Byte" in name else "tab:green",
-                           label=f"{name} (latency 0)")
+                ax.axhline(m["peers"][name][metric], ls=":", color=color, label=f"{name} (latency 0)")
+            if lag and f"{name}+lag{lag}" in m["peers"]:
+                ax.axhline(m["peers"][f"{name}+lag{lag}"][metric], ls="-.", color=color,
+                           label=f"{name} + smoothing {lag}")
         ax.set_xlabel("latency (frames)")
         ax.set_ylabel(metric)
         ax.set_title(f"MOT15 3-fold CV: {metric}")
