@@ -620,7 +620,8 @@ def main() -> None:
     ap.add_argument("--whole-repeats", type=int, default=3, help="whole-process runs per tracker (fastest kept)")
     ap.add_argument("--skip", nargs="*", default=[],
                     choices=["peers", "scaling", "training", "e2e", "whole", "threads", "gt-links"])
-    ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--out", default=str(RESULTS), help="folder of the result files")
+    ap.add_argument("--name", default="speed", help="result files' stem: NAME.json, NAME.md, NAME.png")
     ap.add_argument("--scale-worker", nargs=2, type=int, metavar=("OBJECTS", "FRAMES"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.scale_worker:
@@ -676,13 +677,13 @@ def main() -> None:
     res["total_s"] = round(time.perf_counter() - t_start, 1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "speed.json", json.dumps(res, indent=1) + "\n")
+    atomic_write_text(out / f"{args.name}.json", json.dumps(res, indent=1) + "\n")
     md = write_markdown(res)
-    atomic_write_text(out / "speed.md", md)
+    atomic_write_text(out / f"{args.name}.md", md)
     if res["scaling"]:
-        tmp = out / ".speed.png.tmp.png"
+        tmp = out / f".{args.name}.png.tmp.png"
         plot(res, tmp)
-        atomic_write_bytes(out / "speed.png", tmp.read_bytes())
+        atomic_write_bytes(out / f"{args.name}.png", tmp.read_bytes())
         tmp.unlink()
     print(md)
 
