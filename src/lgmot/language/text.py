@@ -153,7 +153,11 @@ class MiniLMEncoder:
         if not (path / "config.json").is_file():
             raise InputError(path, "not a transformers model folder (no config.json)")
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        self.model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a "Loading weights" bar per load is noise in a CLI
+        # safetensors only: loading the text encoder never unpickles
+        self.model = AutoModel.from_pretrained(str(path), local_files_only=True, use_safetensors=True).eval()
         self.max_length = max_length
         self.name = "minilm-all-MiniLM-L6-v2" if bundled else f"minilm-{path.name}"
 
