@@ -112,6 +112,9 @@ def _parse_table_ids(path: Path, min_cols: int = 6, seq_length: int | None = Non
     return arr, arr.shape[1], np.asarray(linenos, np.int64), np.asarray(ids, np.int64)
 
 
+_ROUND_TRIP = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+
+
 def _parse_fast(text: str, min_cols: int, seq_length: int | None
                 ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray] | None:
     """Vectorised parse of a clean comma-separated file; None whenever anything is unusual.
@@ -121,10 +124,11 @@ def _parse_fast(text: str, min_cols: int, seq_length: int | None
     if "," not in text or "#" in text or '"' in text:
         return None
     try:
-        # round_trip: the same floats as Python's float(), so both parsers give identical tables
+        # the same floats as Python's float(), so both parsers give identical tables: round_trip
+        # before pandas 3, its default (and the argument deprecated) from pandas 3
         arr = pd.read_csv(io.StringIO(text), header=None, sep=",", skipinitialspace=True, skip_blank_lines=True,
                           dtype=np.float64, quoting=csv.QUOTE_NONE, engine="c",
-                          float_precision="round_trip").to_numpy(np.float64)
+                          **_ROUND_TRIP).to_numpy(np.float64)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None
     if arr.ndim != 2 or arr.shape[1] not in ALLOWED_COLUMNS or arr.shape[1] < min_cols or len(arr) == 0:
