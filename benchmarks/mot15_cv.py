@@ -6,7 +6,7 @@ from their public Faster R-CNN detections. The 11 result files are scored togeth
 and the peer trackers of ``benchmarks/peers.py`` run on the same detections in the same process
 (``mot15_peers.main``), so the table compares like with like.
 
-    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg|isg+spg|none] [--jobs 2] [--reuse] [--no-choose]
+    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg|isg+spg|isg+spg-last|none] [--jobs 2] [--reuse] [--no-choose]
 
 The detection threshold is the recipe's (``min_score`` 0.65, the reference's byte065 value); the
 peers run on all detections with their own defaults and again on the same thresholded detections.
@@ -41,7 +41,8 @@ from lgmot.track import Tracker  # noqa: E402
 from lgmot.track.run import prepare_inputs, track_sequence  # noqa: E402
 from lgmot.train import train  # noqa: E402
 from lgmot.train.prepare import prepare_train_sequences  # noqa: E402
-from lgmot.train.recipes import CPU_LANGUAGE, LANGUAGE, MOT15_FOLDS, MOT15_TRAIN, cpu_recipe, mot15_paths  # noqa: E402
+from lgmot.train.recipes import (CPU_LANGUAGE, LANGUAGE, MOT15_FOLDS, MOT15_TRAIN, SPG_STEPS, cpu_recipe,  # noqa: E402
+                                  mot15_paths)
 
 #: the tracker's own post-processing off: the benchmark applies it (``postchoice``)
 RAW = {"recover": False, "interpolate": False, "smooth": "none"}
@@ -63,7 +64,8 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
     isg, spg = LANGUAGE[language]
     held = MOT15_FOLDS[k]
     train_names = [n for n in MOT15_TRAIN if n not in held]
-    cfg = cpu_recipe(epochs, depth_every, seed, isg, spg, name=f"lgmot-mot15-fold{k + 1}")
+    cfg = cpu_recipe(epochs, depth_every, seed, isg, spg, name=f"lgmot-mot15-fold{k + 1}",
+                     spg_steps=SPG_STEPS.get(language, "all"))
     run = out / f"fold{k + 1}"
     cache = out / "cache"
     from lgmot.model import load_model

@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("runs/synth_lang/cache"))
     ap.add_argument("--epochs", type=int, default=SYNTH_EPOCHS)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--language", choices=sorted(LANGUAGE), default="isg")
+    ap.add_argument("--language", choices=["isg", "none", "isg+spg"], default="isg")
     ap.add_argument("--max-iterations", type=int, default=None)
     a = ap.parse_args()
     variant = {"isg": "ISG", "none": "none", "isg+spg": "ISG+SPG"}[a.language]

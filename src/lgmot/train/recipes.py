@@ -26,7 +26,9 @@ MOT15_FOLDS = (
 
 
 #: language-loss weights (ISG, SPG) by name
-LANGUAGE = {"isg+spg": (1.0, 1.0), "isg": (1.0, 0.0), "none": (0.0, 0.0)}
+LANGUAGE = {"isg+spg": (1.0, 1.0), "isg+spg-last": (1.0, 1.0), "isg": (1.0, 0.0), "none": (0.0, 0.0)}
+#: ``train.spg_steps`` of a LANGUAGE name ('all' unless named here; see docs/language.md)
+SPG_STEPS = {"isg+spg-last": "last"}
 #: the CPU recipe's language losses (see :func:`cpu_recipe`)
 CPU_LANGUAGE = "isg"
 #: the CPU recipe's frame-rate augmentation (lowest fps of a subsampled clip; 0: off, see docs/accuracy.md)
@@ -45,7 +47,8 @@ def cpu_recipe(epochs: int = 8, depth_every: int = 25, seed: int = 42, isg: floa
                base: str = "lgmot", name: str = "lgmot-cpu", lr: float = 3e-3, batch_size: int = 2,
                lr_schedule: str = "cosine", min_score: float = 0.65, directional_motion: bool = True,
                frame_rate_augmentation: float = CPU_FRAME_RATE_AUGMENTATION, augmentation: bool = True,
-               loss_ignore: tuple[str, ...] = CPU_LOSS_IGNORE, class_balance: float = CPU_CLASS_BALANCE) -> Config:
+               loss_ignore: tuple[str, ...] = CPU_LOSS_IGNORE, class_balance: float = CPU_CLASS_BALANCE,
+               spg_steps: str = "all") -> Config:
     """``min_score`` 0.65: the reference's detection threshold (A.11, byte065). ``lr_schedule`` cosine:
     with few iterations at a high lr a constant rate leaves the weights noisy at the end.
     ``spg`` 0 (ISG only): in this short schedule SPG collapsed training on 1 of 3 seeds on MOT15 and
@@ -67,7 +70,7 @@ def cpu_recipe(epochs: int = 8, depth_every: int = 25, seed: int = 42, isg: floa
     tr = replace(cfg.train, epochs=epochs, depth_pretrain_iteration=depth_every, seed=seed,
                  isg_weight=isg, spg_weight=spg, lr=lr, batch_size=batch_size, lr_schedule=lr_schedule,
                  frame_rate_augmentation=frame_rate_augmentation, augmentation=augmentation,
-                 loss_ignore=tuple(loss_ignore), class_balance=class_balance)
+                 loss_ignore=tuple(loss_ignore), class_balance=class_balance, spg_steps=spg_steps)
     return replace(cfg, name=name, train=tr, tracker=replace(cfg.tracker, min_score=min_score, **CPU_POSTPROCESSING),
                    model=replace(cfg.model, directional_motion=directional_motion))
 
