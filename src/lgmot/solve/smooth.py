@@ -121,9 +121,9 @@ class FixedLagSmoother:
     :func:`smooth_tracks`'s; a short ``lag`` trades the end of each window's look-ahead for delay.
 
     ``push(frame, rows)`` takes one frame's rows (``x1, y1, x2, y2, id, ...``; with ``xywh`` the
-    first four columns are ``x, y, w, h``), frames in increasing order, and returns the rows of frame
-    ``frame - lag`` (those of any skipped frame are returned by the next push or :meth:`flush`);
-    every column but the box is passed through unchanged.
+    first four columns are ``x, y, w, h``), frames in increasing order (numbers may skip), and
+    returns ``[(frame number, smoothed rows)]`` for every held frame up to ``frame - lag``;
+    :meth:`flush` returns the rest. Every column but the box is passed through unchanged.
     """
 
     def __init__(self, lag: int, method: str = "gp", scale: float = 10.0, noise: float = 1.0,
@@ -137,7 +137,7 @@ class FixedLagSmoother:
         self.history = int(history) if history is not None else max(int(np.ceil(4.3 * self.scale)), self.lag)
         self.xywh = xywh
         self._pending: dict[int, np.ndarray] = {}
-        self._tracks: dict[int, list] = {}  # id -> [frames list, (cx, cy, w, h) list]
+        self._tracks: dict[int, tuple[list, list]] = {}  # id -> (frames, (cx, cy, w, h) rows)
         self._last = 0
 
     def push(self, frame: int, rows: np.ndarray) -> list[tuple[int, np.ndarray]]:
