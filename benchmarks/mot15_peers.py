@@ -31,7 +31,7 @@ from lgmot.evaluate import COMBINED, evaluate  # noqa: E402
 from lgmot.detect import confident  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path("/work/shared/data/mot15_train")
+DATA = ROOT.parent / "shared" / "data" / "mot15_train"
 TABLE_COLUMNS = ["tracker", "HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW", "assoc_FPS"]
 
 

@@ -51,8 +51,9 @@ from lgmot.track.parallel import default_clip_workers, resolve_backend
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-MOT15 = Path(os.environ.get("LGMOT_MOT15", "/work/shared/data/mot15_train"))
-PETS = Path(os.environ.get("LGMOT_PETS", "/work/shared/data/pets09_s2l1"))
+SHARED = HERE.parents[1] / "shared" / "data"
+MOT15 = Path(os.environ.get("LGMOT_MOT15", SHARED / "mot15_train"))
+PETS = Path(os.environ.get("LGMOT_PETS", SHARED / "pets09_s2l1"))
 RESULTS = HERE / "results"
 DENSITIES = (10, 50, 100, 200)
 LENGTHS = (500, 1000, 5000)

@@ -1,6 +1,6 @@
 """Time per stage of ``lgmot track --detections builtin --oracle --save-video`` on PETS09-S2L1.
 
-    python benchmarks/stages.py [--data /work/shared/data/pets09_s2l1] [--frames N] [--rounding exact]
+    python benchmarks/stages.py [--data ../shared/data/pets09_s2l1] [--frames N] [--rounding exact]
 
 Stages: model loading, decode + detect (built-in YOLOv3-tiny), embed (MobileNetV2 crops), GT assignment (the
 oracle's identities), then inside the tracker: graph building (``build_level``), edge scoring

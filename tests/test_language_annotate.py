@@ -11,7 +11,7 @@ from lgmot.language import SequenceAnnotations
 from lgmot.language import annotate as A
 from lgmot.language.targets import asset_dir
 
-MOT15 = Path("/work/shared/data/mot15_train")
+MOT15 = Path(__file__).resolve().parents[2] / "shared" / "data" / "mot15_train"
 
 
 def solid(bgr, h=40, w=20):

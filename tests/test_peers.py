@@ -15,7 +15,7 @@ from lgmot.data.schema import TRACK_COLUMNS
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 peers = pytest.importorskip("peers")
 
-SEQ = Path("/work/shared/data/mot15_train/TUD-Campus")
+SEQ = Path(__file__).resolve().parents[2] / "shared" / "data" / "mot15_train" / "TUD-Campus"
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
