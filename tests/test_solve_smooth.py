@@ -93,7 +93,8 @@ def test_old_checkpoints_track_with_the_recipe_postprocessing(tmp_path):
     from lgmot.train.recipes import CPU_POSTPROCESSING
 
     def tracking_config(path):
-        return _with_recipe_postprocessing(Config.from_dict(read_metadata(path)["config"], path), path).tracker
+        info = read_metadata(path)
+        return _with_recipe_postprocessing(Config.from_dict(info["config"], path), info).tracker
 
     if DEFAULT_MODEL.exists():
         tc = tracking_config(DEFAULT_MODEL)

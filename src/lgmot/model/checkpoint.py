@@ -17,7 +17,7 @@ import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from typing import TYPE_CHECKING
 
@@ -118,10 +118,7 @@ def _read(path: Path) -> tuple[bytes, dict[str, str]]:
     return data, meta
 
 
-def read_metadata(path: str | Path) -> dict[str, Any]:
-    """``{'format', 'lgmot_version', 'config' (dict), 'extra' (dict)}`` without loading weights."""
-    path = Path(path)
-    _, meta = _read(path)
+def _metadata(path: Path, meta: dict[str, str]) -> dict[str, Any]:
     try:
         return {"format": meta["format"], "lgmot_version": meta["lgmot_version"],
                 "config": json.loads(meta["config"]), "extra": json.loads(meta.get("extra", "{}"))}
@@ -129,24 +126,38 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(path, "corrupted checkpoint (metadata is not valid JSON)") from None
 
 
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """``{'format', 'lgmot_version', 'config' (dict), 'extra' (dict)}`` without loading weights."""
+    path = Path(path)
+    return _metadata(path, _read(path)[1])
+
+
+def _read_verified(path: Path, load: Callable[[bytes], dict], digest: Callable[[dict], str | None]
+                   ) -> tuple[dict, dict[str, Any], Config]:
+    """(weights by ``load``, metadata, Config) of the checkpoint at ``path``, read once, its weights
+    checked against the stored SHA-256 (``digest``)."""
+    from safetensors import SafetensorError
+
+    data, meta = _read(path)
+    info = _metadata(path, meta)
+    try:
+        weights = load(data)
+    except SafetensorError as e:
+        raise CheckpointError(path, f"corrupted checkpoint ({e})") from None
+    if digest(weights) != meta["sha256"]:
+        raise CheckpointError(path, "corrupted checkpoint (weights do not match the stored SHA-256)")
+    return weights, info, Config.from_dict(info["config"], path)
+
+
 def load_model(path: str | Path, device: "torch.device | str" = "cpu") -> tuple["HierarchicalMPN", Config]:
     """Rebuild the network described by the stored config and load its weights (eval mode). The
     model's ``trained_with_appearance`` is what training stored (None when the file does not say)."""
-    from safetensors import SafetensorError
     from safetensors.torch import load as st_load
 
     from .mpn import HierarchicalMPN
 
     path = Path(path)
-    data, meta = _read(path)
-    info = read_metadata(path)
-    try:
-        tensors = st_load(data)
-    except SafetensorError as e:
-        raise CheckpointError(path, f"corrupted checkpoint ({e})") from None
-    if _digest(tensors) != meta["sha256"]:
-        raise CheckpointError(path, "corrupted checkpoint (weights do not match the stored SHA-256)")
-    cfg = Config.from_dict(info["config"], path)
+    tensors, info, cfg = _read_verified(path, st_load, _digest)
     model = HierarchicalMPN(cfg.model)
     try:
         model.load_state_dict(tensors, strict=True)
@@ -161,19 +172,10 @@ def read_numpy_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], Conf
     """(weights as numpy arrays, Config, extra) with the checks of :func:`load_model` short of
     building the torch network: format, SHA-256 over the weights, and every weight the stored
     config's network has, with its shape (:func:`expected_shapes`), and no other."""
-    from safetensors import SafetensorError
     from safetensors.numpy import load as st_load
 
     path = Path(path)
-    data, meta = _read(path)
-    info = read_metadata(path)
-    try:
-        arrays = st_load(data)
-    except SafetensorError as e:
-        raise CheckpointError(path, f"corrupted checkpoint ({e})") from None
-    if _digest_numpy(arrays) != meta["sha256"]:
-        raise CheckpointError(path, "corrupted checkpoint (weights do not match the stored SHA-256)")
-    cfg = Config.from_dict(info["config"], path)
+    arrays, info, cfg = _read_verified(path, st_load, _digest_numpy)
     want = expected_shapes(cfg.model)
     for name in sorted(set(want) | set(arrays)):
         if name not in arrays:

@@ -111,11 +111,12 @@ def load_tracker(config: Config | None, model_path: str | Path | None, oracle: b
     from ..model.infer import load_inference_model
 
     model, ck_cfg = load_inference_model(path)  # numpy inference: tracking never imports torch
-    cfg = _with_recipe_postprocessing(ck_cfg, path) if config is None else _merge_tracker(ck_cfg, config)
+    info = read_metadata(path)
+    cfg = _with_recipe_postprocessing(ck_cfg, info) if config is None else _merge_tracker(ck_cfg, config)
     tracker = Tracker(cfg, model)
     tracker.encoder, tracker.appearance_note = None, "none (the model was trained without appearance)"
     if tracker.uses_appearance and appearance:
-        record = read_metadata(path)["extra"].get("appearance_encoder") or _legacy_record(ck_cfg)
+        record = info["extra"].get("appearance_encoder") or _legacy_record(ck_cfg)
         tracker.encoder, tracker.appearance_note = appearance_encoder(record, ck_cfg, path, reid, env_reid)
     elif reid is not None:
         tracker.appearance_note += f"; --reid {reid} ignored"
@@ -198,16 +199,15 @@ def shipped_model_for(weights: str | Path) -> Path:
     return found
 
 
-def _with_recipe_postprocessing(cfg: Config, path: Path) -> Config:
+def _with_recipe_postprocessing(cfg: Config, info: dict) -> Config:
     """A checkpoint written before the tracker had a smoother (no ``tracker.smooth`` in its stored
     config, e.g. the shipped model, trained by the CPU recipe) tracks with the CPU recipe's
     post-processing (``train.recipes.CPU_POSTPROCESSING``); a newer one with its own."""
     from dataclasses import replace
 
-    from ..model import read_metadata
     from ..train.recipes import CPU_POSTPROCESSING
 
-    if "smooth" in (read_metadata(path).get("config", {}).get("tracker") or {}):
+    if "smooth" in (info.get("config", {}).get("tracker") or {}):
         return cfg
     return replace(cfg, tracker=replace(cfg.tracker, **CPU_POSTPROCESSING))
 
