@@ -97,11 +97,21 @@ def _peer_run(name: str, dets: pd.DataFrame, fps: float, width: int, height: int
 
 
 # ------------------------------------------------------------------------------------------------
+def peer_online_post(tracks: pd.DataFrame, lag: int, gap: int | None, peer_gap: int, tc) -> dict[str, pd.DataFrame]:
+    """A peer's raw output with lgmot's online post-processing, at lgmot's delay: '+lagL' the
+    fixed-lag smoother alone; '+gapG+lagL' gaps of up to G frames filled first (what lgmot's online
+    interpolation can fill at latency G), then the smoother: G + L frames of delay in all."""
+    sm = (lag, tc.smooth, tc.smooth_scale, tc.smooth_noise)
+    filled = interpolate(tracks, peer_gap if gap is None else min(gap, peer_gap))
+    return {f"+lag{lag}": fixed_lag_smooth(tracks, *sm), f"+gap{peer_gap}+lag{lag}": fixed_lag_smooth(filled, *sm)}
+
+
 def _key(lat: int, lag: int) -> str:
     return f"online-{lat}" if not lag else f"online-{lat}+{lag}"
 
 
-def mot15(runs: list[Path], latencies, out: Path, folds=(1, 2, 3), peers=PEERS, lags=(0,)) -> dict | None:
+def mot15(runs: list[Path], latencies, out: Path, folds=(1, 2, 3), peers=PEERS, lags=(0,),
+          peer_gap: int = 30) -> dict | None:
     """Track the held-out sequences of ``folds`` (their times go to ``out/<run>/times_fold<k>.json``);
     once every fold of every run is there, score everything and write ``online_mot15.json``."""
     import torch
@@ -144,14 +154,14 @@ def mot15(runs: list[Path], latencies, out: Path, folds=(1, 2, 3), peers=PEERS, 
                         write_results(out / "peers" / name / f"{seq.name}.txt", tr)
                         write_results(out / "peers" / f"{name}+interp" / f"{seq.name}.txt", interpolate(tr, gap))
                         for lag in (g for g in lags if g):
-                            write_results(out / "peers" / f"{name}+lag{lag}" / f"{seq.name}.txt",
-                                          fixed_lag_smooth(tr, lag, tc.smooth, tc.smooth_scale, tc.smooth_noise))
+                            for suffix, t in peer_online_post(tr, lag, gap, peer_gap, tc).items():
+                                write_results(out / "peers" / f"{name}{suffix}" / f"{seq.name}.txt", t)
                 print(f"{run.name} fold {k} {seq.name}: done", flush=True)
             atomic_write_text(out / run.name / f"times_fold{k}.json", json.dumps(times))
-    return score_mot15(runs, latencies, out, peers, lags)
+    return score_mot15(runs, latencies, out, peers, lags, peer_gap)
 
 
-def score_mot15(runs: list[Path], latencies, out: Path, peers=PEERS, lags=(0,)) -> dict | None:
+def score_mot15(runs: list[Path], latencies, out: Path, peers=PEERS, lags=(0,), peer_gap: int = 30) -> dict | None:
     from lgmot.train.recipes import cpu_recipe
     from mot15_peers import score_results
 
@@ -184,7 +194,7 @@ def score_mot15(runs: list[Path], latencies, out: Path, peers=PEERS, lags=(0,)) 
                   f"update {row['mean_ms']:.2f} ms (p99 {row['p99_ms']:.1f})", flush=True)
         if si == 0:
             for name in peers:
-                for suffix in ("", "+interp", *[f"+lag{g}" for g in lags if g]):
+                for suffix in ("", "+interp", *[x for g in lags if g for x in (f"+lag{g}", f"+gap{peer_gap}+lag{g}")]):
                     row = score_results(name + suffix, out / "peers" / (name + suffix), gt_root)
                     row.update(_time_stats(t[name]))
                     res["peers"][name + suffix] = {k: v for k, v in row.items() if k != "tracker"}
@@ -297,6 +307,17 @@ def _fmt(mean, std=None, nd=1):
     return f"{mean:.{nd}f}" + ("" if std is None else f" ± {std:.{nd}f}")
 
 
+def _peer_latency(name: str) -> str:
+    """The delay column of a peer row: 0, offline, or the frames its post-processing waits for."""
+    if name.endswith("+interp"):
+        return "0 (interp: offline)"
+    if "+lag" not in name:
+        return "0"
+    head, lag = name.rsplit("+lag", 1)
+    gap = head.rsplit("+gap", 1)[1] if "+gap" in head else None
+    return f"{gap} (gaps filled) + smoothing {lag}" if gap else f"0 + smoothing {lag}"
+
+
 def report() -> Path:
     lines = ["# Online lgmot: accuracy against latency, update time, memory", ""]
     m = json.loads((RESULTS / "online_mot15.json").read_text()) if (RESULTS / "online_mot15.json").exists() else None
@@ -319,12 +340,10 @@ def report() -> Path:
                          f"{_fmt(df.p99_ms.mean())} | {_fmt(df.fps.mean(), nd=0)} |")
             csv_rows.append({"tracker": name, "latency": lat, **df.mean(numeric_only=True).to_dict()})
         for name, r in m["peers"].items():
-            lat = ("0 (interp: offline)" if name.endswith("+interp") else
-                   f"0 + smoothing {name.rsplit('+lag', 1)[1]}" if "+lag" in name else "0")
+            lat = _peer_latency(name)
             lines.append(f"| {name} | {lat} | {_fmt(r['HOTA'])} | {_fmt(r['IDF1'])} | {_fmt(r['MOTA'])} | "
                          f"{_fmt(r['mean_ms'], nd=2)} | {_fmt(r['p99_ms'])} | {_fmt(r['fps'], nd=0)} |")
-            lat = ("0 (interp: offline)" if name.endswith("+interp") else
-                   f"0 + smoothing {name.rsplit('+lag', 1)[1]}" if "+lag" in name else "0")
+            lat = _peer_latency(name)
             csv_rows.append({"tracker": name, "latency": lat, **r})
         atomic_write_text(RESULTS / "online.csv", pd.DataFrame(csv_rows).to_csv(index=False, float_format="%.4f"))
         lines += ["", f"lgmot rows: mean ± std over {seeds} seed(s) of fold models; each seed's 11 held-out result "
@@ -333,7 +352,9 @@ def report() -> Path:
                   "default; offline also smooths whole tracks, "
                   f"{m['tracker'].get('smooth', 'none')}), '+interp' rows add the same interpolation to a peer "
                   "(which makes the peer offline). 'latency L + smoothing S': the smoother over each track with S "
-                  "frames of look-ahead (output S frames later; '+lagS' peer rows get the same, on their raw output). "
+                  "frames of look-ahead (output S frames later; '+lagS' peer rows get the same, on their raw "
+                  "output; '+gapG+lagS' rows first fill gaps of up to G frames, as lgmot's online interpolation "
+                  "can at latency G). "
                   "Update times: wall clock of every `update()` call on one thread on a 2-core machine that ran "
                   "other jobs too (the CPU-time table below is the fair cost), offline: seconds per frame of "
                   "`track_detections`, 1 clip worker."
@@ -409,6 +430,8 @@ def _plot(m: dict, path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("part", choices=("mot15", "speed", "memory", "report"))
+    ap.add_argument("--peer-gap", type=int, default=30, help="mot15: gaps of up to this many frames filled in a "
+                    "peer's output before the fixed-lag smoother (lgmot's online interpolation at latency 30)")
     ap.add_argument("--smooth-lags", type=int, nargs="+", default=[0, 10],
                     help="mot15: smoothing look-ahead in frames (0: no smoothing online)")
     ap.add_argument("--runs", type=Path, nargs="+", default=[ROOT / "runs" / "cv_seed42"],
@@ -421,7 +444,7 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=30.0, help="memory: length of the synthetic stream")
     a = ap.parse_args()
     if a.part == "mot15":
-        mot15(a.runs, a.latencies, a.out, a.folds, lags=a.smooth_lags)
+        mot15(a.runs, a.latencies, a.out, a.folds, lags=a.smooth_lags, peer_gap=a.peer_gap)
     elif a.part == "speed":
         speed(a.frames, a.latencies)
     elif a.part == "memory":
