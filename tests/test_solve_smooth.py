@@ -56,11 +56,16 @@ def test_tracks_are_smoothed_separately_and_gaps_allowed():
         smooth_tracks(a, "kalman")
 
 
-def test_gp_matches_scikit_learn():
+@pytest.mark.parametrize("frames", ["gaps", "contiguous"])
+def test_gp_matches_scikit_learn(frames):
+    """Frames with gaps take the Cholesky solve, contiguous frames the Toeplitz (Levinson) one."""
     sk = pytest.importorskip("sklearn.gaussian_process")
     kernels = pytest.importorskip("sklearn.gaussian_process.kernels")
     rng = np.random.default_rng(4)
-    t = np.sort(rng.choice(np.arange(1, 80), 40, replace=False)).astype(np.float64)
+    if frames == "gaps":
+        t = np.sort(rng.choice(np.arange(1, 80), 40, replace=False)).astype(np.float64)
+    else:
+        t = np.arange(17, 57, dtype=np.float64)
     v = np.column_stack([np.sin(t / 7.0) * 20 + 0.3 * t, np.cos(t / 5.0) * 10]) + rng.standard_normal((40, 2))
     ours = gp_smooth(t, v, scale=6.0, noise=0.7)
     # the same model: linear mean by least squares, then a zero-mean GP on the residuals
