@@ -150,3 +150,19 @@ def test_fixed_lag_smoother_is_causal_and_exact_on_constant_velocity():
     line = pd.DataFrame(dict(frame=f, id=0, x=3.0 * f, y=100 - f, w=30.0, h=60.0, score=1.0))
     out = fixed_lag_smooth(line, 5, "gp", 10.0, 0.1)
     np.testing.assert_allclose(out[["x", "y", "w", "h"]].to_numpy(), line[["x", "y", "w", "h"]].to_numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("frames", ["gaps", "contiguous"])
+def test_gp_matches_the_dense_posterior_mean(frames):
+    """The posterior mean written out densely, K (K + noise I)^-1 r over the least-squares line's
+    residuals r, against both solves (Cholesky on frames with gaps, Levinson on contiguous ones)."""
+    rng = np.random.default_rng(9)
+    t = (np.sort(rng.choice(np.arange(0, 400), 150, replace=False)) if frames == "gaps"
+         else np.arange(3, 153)).astype(np.float64)
+    v = np.column_stack([0.4 * t + 5 * np.sin(t / 9), 30 + 0.1 * t, np.full_like(t, 40), 90 - 0.05 * t])
+    v += rng.standard_normal(v.shape)
+    basis = np.column_stack([np.ones_like(t), t - t.mean()])
+    line = basis @ np.linalg.lstsq(basis, v, rcond=None)[0]
+    k = np.exp(-0.5 * ((t[:, None] - t[None, :]) / 10.0) ** 2)
+    dense = line + k @ np.linalg.solve(k + 0.1 * np.eye(len(t)), v - line)
+    np.testing.assert_allclose(gp_smooth(t, v, scale=10.0, noise=0.1), dense, rtol=0, atol=1e-8)
