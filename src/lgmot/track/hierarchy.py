@@ -43,15 +43,44 @@ def run_levels(t0: Tracklets, cfg: TrackerConfig, fps: float, clip_start: int, s
                features: FeatureSpec = FeatureSpec(),
                on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None) -> ClipLevels:
     """:func:`run_hierarchy` that also returns the scorer's level-0 node objectness, if it gives one."""
+    t, objectness = run_level_range(t0, range(cfg.depth), cfg, fps, clip_start, scorer, features, on_level)
+    return ClipLevels(np.asarray(t.det_node, dtype=np.int64), objectness)
+
+
+def run_level_range(t0: Tracklets, levels: range, cfg: TrackerConfig, fps: float, clip_start: int,
+                    scorer: EdgeScorer, features: FeatureSpec = FeatureSpec(),
+                    on_level: Callable[[int, Tracklets, LevelGraph, np.ndarray], None] | None = None
+                    ) -> tuple[Tracklets, np.ndarray | None]:
+    """``levels`` (consecutive, increasing) on the tracklets ``t0`` of one clip, or of one shared
+    unit (see :func:`shared_unit`). Returns (the tracklets after the last level, the scorer's
+    objectness per detection of ``t0`` from level 0 when ``levels`` has it and it gives one)."""
     t = t0
     objectness = None
-    for level in range(cfg.depth):
+    for level in levels:
         if t.n_nodes <= 1:
             break
         t, nodes = run_level(t, level, cfg, fps, clip_start, scorer, features, on_level)
         if level == 0 and nodes is not None:
             objectness = nodes[t0.det_node]
-    return ClipLevels(np.asarray(t.det_node, dtype=np.int64), objectness)
+    return t, objectness
+
+
+def shared_unit(cfg: TrackerConfig) -> int | None:
+    """Frames of the unit that overlapping clips can share, or None.
+
+    No edge crosses a level's time window, so levels ``0 .. depth - 2`` of a clip are the same
+    computation on each of its windows of ``frames_per_level[depth - 2]`` frames (the unit). When
+    the windows of those levels nest in the unit and the clip length and the clip stride are whole
+    numbers of units, every unit of a clip is also a unit of the clips that overlap it: its lower
+    levels can be computed once and shared, and only the top level is per clip."""
+    if cfg.depth < 2:
+        return None
+    windows = [int(w) for w in cfg.frames_per_level[:cfg.depth - 1]]
+    unit = windows[-1]
+    stride = cfg.frames_per_graph - round(cfg.graph_overlap * cfg.frames_per_graph)
+    if unit < 1 or any(unit % w for w in windows) or stride % unit or cfg.frames_per_graph % unit:
+        return None
+    return unit
 
 
 def run_level(t: Tracklets, level: int, cfg: TrackerConfig, fps: float, clip_start: int, scorer: EdgeScorer,

@@ -15,11 +15,12 @@ from ..config import Config
 from ..data.schema import TRACK_COLUMNS, empty
 from ..detect.filter import confident
 from ..graph import Tracklets
+from ..graph.tracklets import concat
 from ..model.infer import InferenceModel
 from ..solve import (Stitcher, clip_slices, drop_low_rank, drop_short, drop_unconfident, drop_unlikely, finish_tracks,
                      low_score_candidates)
 from ..threads import single_thread, single_thread_blas
-from .hierarchy import ClipLevels, EdgeScorer, oracle_scorer, run_levels
+from .hierarchy import ClipLevels, EdgeScorer, oracle_scorer, run_level_range, run_levels, shared_unit
 from .parallel import ClipPool, default_clip_workers, state_key
 
 
@@ -81,6 +82,10 @@ class Tracker:
         self.uses_appearance = getattr(model, "trained_with_appearance", None) is not False
         self._pool = ClipPool(default_clip_workers() if workers is None else workers, backend)
         self.oracle = oracle
+        #: compute the levels below the top once per unit that overlapping clips share
+        #: (:func:`lgmot.track.hierarchy.shared_unit`) instead of once per clip; False runs every
+        #: level per clip (the same tracks, about twice the work; for checks)
+        self.share_units = True
 
     @property
     def workers(self) -> int:
@@ -126,19 +131,25 @@ class Tracker:
         scores = dets.score.to_numpy(np.float64)
         has_app = None if app is None else ~np.isnan(app).any(axis=1)
 
-        def payloads():
-            for start, lo, hi in clip_slices(frames, cfg.frames_per_graph, cfg.graph_overlap):
-                sl = slice(lo, hi)
-                yield _Clip(float(fps), start, lo, frames[sl], boxes[sl], scores[sl],
-                            None if app is None else np.nan_to_num(app[sl]).astype(np.float32),
-                            None if has_app is None else has_app[sl], None if gid is None else gid[sl])
+        def rows(start: int, lo: int, hi: int) -> _Clip:
+            sl = slice(lo, hi)
+            return _Clip(float(fps), start, lo, frames[sl], boxes[sl], scores[sl],
+                         None if app is None else np.nan_to_num(app[sl]).astype(np.float32),
+                         None if has_app is None else has_app[sl], None if gid is None else gid[sl])
 
         stitcher = Stitcher()
         state = (self.scorer, self.config)
+        key = state_key(self.scorer, self.config)
         # level-0 objectness per detection, averaged over the (overlapping) clips that scored it
         obj_sum, obj_n = np.zeros(len(dets)), np.zeros(len(dets))
+        clips = clip_slices(frames, cfg.frames_per_graph, cfg.graph_overlap)
+        unit = shared_unit(cfg) if self.share_units else None
         with single_thread():
-            for lo, res in self._pool.map(_track_clip, state, payloads(), key=state_key(self.scorer, self.config)):
+            if unit is None:
+                results = self._pool.map(_track_clip, state, (rows(*c) for c in clips), key=key)
+            else:
+                results = self._track_shared(state, key, frames, fps, clips, unit, rows)
+            for lo, res in results:
                 hi = lo + len(res.labels)
                 stitcher.add(pd.DataFrame({"det_id": np.arange(lo, hi), "frame": frames[lo:hi], "label": res.labels}))
                 if res.objectness is not None:
@@ -157,6 +168,27 @@ class Tracker:
         tracks = drop_low_rank(tracks, cfg.min_track_rank)
         tracks = finish_tracks(tracks, cfg, fps, candidates)
         return tracks[TRACK_COLUMNS].sort_values(["frame", "id"]).reset_index(drop=True)
+
+
+    def _track_shared(self, state: tuple, key: tuple, frames: np.ndarray, fps: float, clips: list, unit: int,
+                      rows):
+        """(first row, ClipLevels) per clip, as ``_track_clip`` gives them, with levels
+        ``0 .. depth - 2`` computed once per unit of ``unit`` frames (:func:`shared_unit`) instead
+        of once per clip that holds it (twice with the default half overlap), then the top level
+        per clip on its units' tracklets."""
+        if not clips:
+            return
+        first, last = int(frames[0]), int(frames[-1])
+        starts = range(first, last + 1, unit)
+        bounds = np.searchsorted(frames, [*starts, last + 1])
+        units = [(u, int(lo), int(hi)) for u, lo, hi in zip(starts, bounds[:-1], bounds[1:]) if hi > lo]
+        done = dict(zip((u for u, _, _ in units), self._pool.map(_track_unit, state, (rows(*u) for u in units), key=key)))
+        cfg = self.config.tracker
+        payloads = []
+        for start, lo, _ in clips:
+            parts = [done[u] for u in range(start, start + cfg.frames_per_graph, unit) if u in done]
+            payloads.append(_Top(float(fps), start, lo, [p[0] for p in parts], [p[1] for p in parts]))
+        yield from self._pool.map(_track_top, state, payloads, key=key)
 
 
 def tracked_detections(dets: pd.DataFrame, min_score: float, appearance: np.ndarray | None = None,
@@ -191,3 +223,36 @@ def _track_clip(state: tuple, clip: _Clip) -> tuple[int, ClipLevels]:
     t0 = Tracklets.from_detections(clip.frames, clip.boxes, app=clip.app, has_app=clip.has_app, gt_ids=clip.gt_ids,
                                    scores=clip.scores)
     return clip.lo, run_levels(t0, config.tracker, clip.fps, clip.start, scorer, config.model.graph_features)
+
+
+@dataclass
+class _Top:
+    """One clip's units after the shared levels, as sent to a worker for the top level."""
+
+    fps: float
+    start: int
+    lo: int
+    parts: list  # Tracklets per unit, in time order
+    objectness: list  # (unit detections,) level-0 objectness per unit, or None
+
+
+def _track_unit(state: tuple, unit: _Clip) -> tuple[Tracklets, np.ndarray | None]:
+    """Levels 0 .. depth - 2 of one shared unit: (its tracklets after them, level-0 objectness)."""
+    scorer, config = state
+    tc = config.tracker
+    t0 = Tracklets.from_detections(unit.frames, unit.boxes, app=unit.app, has_app=unit.has_app, gt_ids=unit.gt_ids,
+                                   scores=unit.scores)
+    return run_level_range(t0, range(tc.depth - 1), tc, unit.fps, unit.start, scorer, config.model.graph_features)
+
+
+def _track_top(state: tuple, clip: _Top) -> tuple[int, ClipLevels]:
+    """The top level of one clip from its units' tracklets: (first row, ClipLevels) as ``_track_clip``."""
+    scorer, config = state
+    tc = config.tracker
+    t, _ = run_level_range(concat(clip.parts), range(tc.depth - 1, tc.depth), tc, clip.fps, clip.start, scorer,
+                           config.model.graph_features)
+    obj = None
+    if any(o is not None for o in clip.objectness):
+        obj = np.concatenate([np.full(p.n_dets, np.nan) if o is None else o
+                              for p, o in zip(clip.parts, clip.objectness)])
+    return clip.lo, ClipLevels(np.asarray(t.det_node, dtype=np.int64), obj)
