@@ -134,7 +134,33 @@ def test_milp_fallback_when_lp_is_not_integral(monkeypatch):
     monkeypatch.setattr(r, "linprog", lambda c, **kw: Fake(len(c)))
     edges = np.array([[0, 2], [1, 2], [1, 3]])
     probs = np.array([0.9, 0.85, 0.8])
-    assert round_flow(4, edges, probs, "exact").tolist() == [True, False, True]
+    assert r._solve_lp(edges, probs).tolist() == [True, False, True]
+    assert round_flow(4, edges, probs, "exact").tolist() == [True, False, True]  # the matching, no LP
+
+
+def test_matching_equals_the_lp():
+    """``round_flow``'s exact path solves each sub-problem as a maximum-weight bipartite matching;
+    HiGHS's LP on the same sub-problems gives the same selection (random weights: unique optima)
+    and, with exact ties, the same objective."""
+    from lgmot.solve import rounding
+
+    rng = np.random.default_rng(21)
+    for it in range(300):
+        n = int(rng.integers(2, 50))
+        m = int(rng.integers(1, 4 * n))
+        u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+        keep = u != v
+        e = np.unique(np.stack([np.minimum(u, v), np.maximum(u, v)], 1)[keep], axis=0)
+        if not len(e):
+            continue
+        p = rng.uniform(0.5001, 1.0, len(e))
+        if it % 3 == 0:
+            p = np.round(p, 2)  # exact ties
+        got, lp = rounding._solve_matching(e, p), rounding._solve_lp(e, p)
+        assert is_flow_feasible(n, e, got)
+        assert flow_objective(p, got) == pytest.approx(flow_objective(p, lp), abs=1e-9)
+        if it % 3:
+            np.testing.assert_array_equal(got, lp)
 
 
 def test_exact_equals_whole_graph_milp_on_a_larger_graph():
