@@ -93,8 +93,23 @@ def track(
             if errors:
                 fail(errors[0] if len(errors) == 1 else f"{len(errors)} sequences failed; first: {errors[0]}")
             return
-        for seq in seqs:
-            typer.echo(_track_one(job, seq, tracker, progress=not quiet))
+        # each sequence's track filters, post-processing and result file are done on a thread while
+        # the clip workers link the next sequence (same files, in the same order); a video, with
+        # its own progress bar, is written before the next sequence starts
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="lgmot-finish") as finishing:
+            pending = None
+            for seq in seqs:
+                rest = _start_one(job, seq, tracker, progress=not quiet)
+                if pending is not None:
+                    typer.echo(pending.result())
+                pending = finishing.submit(rest)
+                if save_video:
+                    typer.echo(pending.result())
+                    pending = None
+            if pending is not None:
+                typer.echo(pending.result())
     except (InputError, KeyError, ValueError, OSError) as e:
         fail(message(e, out))
 
@@ -158,7 +173,14 @@ class _Job:
 
 def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
     """Detect, embed, track and write one sequence; returns the summary line."""
-    from ..track.run import prepare_inputs, track_sequence, write_sequence_results
+    return _start_one(job, seq, tracker, progress)()
+
+
+def _start_one(job: _Job, seq, tracker, progress: bool):
+    """Detect, embed and link one sequence. Returns the rest as a function (track filters,
+    post-processing, the result file and video; it returns the summary line), which may run on
+    another thread while the tracker links the next sequence."""
+    from ..track.run import prepare_inputs
 
     t0 = time.perf_counter()
     # a model trained without appearance cannot use it: do not compute it
@@ -169,9 +191,16 @@ def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
         from ..track.online import OnlineTracker, track_online
 
         on = OnlineTracker.from_tracker(tracker, latency=job.latency, fps=seq.info.fps, smooth_lag=job.smooth_lag)
-        tracks = track_online(on, inputs.dets, seq.info.length, inputs.app)
+        online_tracks = track_online(on, inputs.dets, seq.info.length, inputs.app)
+        finish = (lambda: online_tracks)
     else:
-        tracks = track_sequence(tracker, inputs)
+        finish = tracker.link_detections(inputs.dets, seq.info.fps, appearance=inputs.app, gt_ids=inputs.gt_ids).finish
+    return lambda: _finish_one(job, seq, tracker, inputs, finish(), t0, progress)
+
+
+def _finish_one(job: _Job, seq, tracker, inputs, tracks, t0: float, progress: bool) -> str:
+    from ..track.run import write_sequence_results
+
     path = write_sequence_results(job.out, seq, tracks)  # atomic (temporary file + rename)
     mode = f" online, latency {job.latency}," if job.online else ""
     if job.online and job.smooth_lag:

@@ -115,11 +115,18 @@ class Tracker:
         """Track a detections table (DET_COLUMNS). ``appearance`` is (M, D) aligned with ``dets`` rows
         (NaN rows or ``None`` mean missing; ignored when not ``uses_appearance``); ``gt_ids`` (M,) is
         needed for the oracle."""
+        return self.link_detections(dets, fps, appearance, gt_ids).finish()
+
+    def link_detections(self, dets: pd.DataFrame, fps: float, appearance: np.ndarray | None = None,
+                        gt_ids: np.ndarray | None = None) -> "Linked":
+        """:meth:`track_detections` up to the stitched tracks; ``.finish()`` applies the track filters
+        and the post-processing (a separate step, so that a caller can overlap it with linking the
+        next sequence on the clip workers)."""
         cfg = self.config.tracker
         if not self.uses_appearance:
             appearance = None
         if len(dets) == 0:
-            return empty(TRACK_COLUMNS)
+            return Linked(None, None, cfg, fps, None)
         # the detections below min_score that recovery may add to the tracks afterwards
         candidates = (low_score_candidates(dets, confident(dets.score.to_numpy(), cfg.min_score), cfg.recover_min_score)
                       if cfg.recover else None)
@@ -161,13 +168,7 @@ class Tracker:
                                "x": boxes[:, 0], "y": boxes[:, 1], "w": boxes[:, 2], "h": boxes[:, 3],
                                "score": scores})
         objectness = np.divide(obj_sum, obj_n, out=np.full(len(dets), np.nan), where=obj_n > 0)
-        scored = tracks["id"].notna().to_numpy()
-        tracks = drop_unlikely(tracks[scored], objectness[scored], cfg.min_track_objectness)
-        tracks = drop_short(tracks, cfg.min_track_len)
-        tracks = drop_unconfident(tracks, cfg.min_track_score)
-        tracks = drop_low_rank(tracks, cfg.min_track_rank)
-        tracks = finish_tracks(tracks, cfg, fps, candidates)
-        return tracks[TRACK_COLUMNS].sort_values(["frame", "id"]).reset_index(drop=True)
+        return Linked(tracks, objectness, cfg, fps, candidates)
 
 
     def _track_shared(self, state: tuple, key: tuple, frames: np.ndarray, fps: float, clips: list, unit: int,
@@ -189,6 +190,31 @@ class Tracker:
             parts = [done[u] for u in range(start, start + cfg.frames_per_graph, unit) if u in done]
             payloads.append(_Top(float(fps), start, lo, [p[0] for p in parts], [p[1] for p in parts]))
         yield from self._pool.map(_track_top, state, payloads, key=key)
+
+
+@dataclass
+class Linked:
+    """A sequence's stitched tracks (every tracked detection, ``id`` NaN where no clip scored it)
+    before the track filters and post-processing of ``config``; :meth:`finish` applies them."""
+
+    tracks: pd.DataFrame | None
+    objectness: np.ndarray | None
+    config: object  # TrackerConfig
+    fps: float
+    candidates: pd.DataFrame | None
+
+    def finish(self) -> pd.DataFrame:
+        """The final tracks (TRACK_COLUMNS, sorted by frame then id)."""
+        if self.tracks is None:
+            return empty(TRACK_COLUMNS)
+        cfg = self.config
+        scored = self.tracks["id"].notna().to_numpy()
+        tracks = drop_unlikely(self.tracks[scored], self.objectness[scored], cfg.min_track_objectness)
+        tracks = drop_short(tracks, cfg.min_track_len)
+        tracks = drop_unconfident(tracks, cfg.min_track_score)
+        tracks = drop_low_rank(tracks, cfg.min_track_rank)
+        tracks = finish_tracks(tracks, cfg, self.fps, self.candidates)
+        return tracks[TRACK_COLUMNS].sort_values(["frame", "id"]).reset_index(drop=True)
 
 
 def tracked_detections(dets: pd.DataFrame, min_score: float, appearance: np.ndarray | None = None,
