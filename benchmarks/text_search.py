@@ -16,7 +16,7 @@ Models: the ISG run and the no-language run of the same recipe and seeds
 sequences (``SYNTH_TEST_IN``), each shift preset (``SYNTH_TEST_SHIFT``), and PETS09-S2L1 (real video,
 public detections, the shipped automatic sentences: ``lgmot/assets/language/PETS09-S2L1.json``).
 
-    python benchmarks/text_search.py --data ../shared/data [--seeds 0] [--epochs 8]
+    python benchmarks/text_search.py --data ../shared/data [--seeds 0 1 2 3 4] [--variants ISG none]
 
 Writes ``benchmarks/results/text_search.{md,csv,json}``.
 """
@@ -114,6 +114,8 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--epochs", type=int, default=SYNTH_EPOCHS)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--variants", nargs="+", default=["ISG", "none"],
+                    help="runs of benchmarks/synth_runs.py to compare (the ISG model first)")
     ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "text_search.csv")
     a = ap.parse_args()
     t_all = time.perf_counter()
@@ -124,7 +126,7 @@ def main() -> None:
     if (pets / "vtest.avi").exists():
         galleries.append(("PETS09-S2L1", *gallery(pets, "public", CACHE)))
     rows = []
-    for variant in ("ISG", "none"):
+    for variant in a.variants:
         for seed in a.seeds:
             run = train_run(variant, seed, a.epochs, a.out)
             model, cfg = load_model(run / "model.safetensors")
