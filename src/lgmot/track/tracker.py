@@ -1,8 +1,10 @@
 """``Tracker(config, model).track(sequence)``: detections (+ appearance) -> tracks.
 
-Clips of ``frames_per_graph`` frames overlap by ``graph_overlap``; each clip runs the hierarchy;
-clips are stitched by Hungarian matching on shared detections; short tracks are dropped, low-score
-detections recovered, gaps interpolated and tracks smoothed (as the config says).
+Clips of ``frames_per_graph`` frames overlap by ``graph_overlap``; each clip runs the hierarchy
+(the levels below the top once per unit of frames that overlapping clips share, see
+:func:`lgmot.track.hierarchy.shared_unit`); clips are stitched by Hungarian matching on shared
+detections; short tracks are dropped, low-score detections recovered, gaps interpolated and tracks
+smoothed (as the config says).
 """
 from __future__ import annotations
 
