@@ -161,6 +161,10 @@ def test_matching_equals_the_lp():
         assert flow_objective(p, got) == pytest.approx(flow_objective(p, lp), abs=1e-9)
         if it % 3:
             np.testing.assert_array_equal(got, lp)
+    # a pair given twice is one link: its better copy is kept, never both
+    e = np.array([[0, 1], [0, 1], [1, 2]])
+    assert rounding._solve_matching(e, np.array([0.7, 0.9, 0.8])).tolist() == [False, True, True]
+    assert rounding._solve_matching(e, np.array([0.9, 0.9, 0.8])).tolist() == [True, False, True]
 
 
 def test_exact_equals_whole_graph_milp_on_a_larger_graph():

@@ -116,12 +116,19 @@ def _solve_matching(edges: np.ndarray, probs: np.ndarray) -> np.ndarray:
     hundred times faster than building and solving the LP (``_solve_lp``, kept as the check)."""
     out_nodes, row = np.unique(edges[:, 0], return_inverse=True)
     in_nodes, col = np.unique(edges[:, 1], return_inverse=True)
+    w = 2.0 * probs - 1.0
+    # a pair given more than once is one cell: its best copy (the lowest index among equals) stands for it
+    cell = row * len(in_nodes) + col
+    order = np.lexsort((np.arange(len(w)), -w, cell))
+    best = order[np.r_[True, cell[order][1:] != cell[order][:-1]]]
     weight = np.zeros((len(out_nodes), len(in_nodes)))
-    weight[row, col] = 2.0 * probs - 1.0
+    weight.flat[cell[best]] = w[best]
     r, c = linear_sum_assignment(weight, maximize=True)
     chosen = np.zeros(weight.shape, dtype=bool)
     chosen[r, c] = True
-    return chosen[row, col] & (weight[row, col] > 0.0)
+    keep = np.zeros(len(w), dtype=bool)
+    keep[best] = chosen.flat[cell[best]] & (w[best] > 0.0)
+    return keep
 
 
 def _solve_lp(edges: np.ndarray, probs: np.ndarray) -> np.ndarray:
