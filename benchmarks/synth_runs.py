@@ -26,6 +26,7 @@ VARIANTS = {"none": dict(isg=0.0, spg=0.0), "ISG": dict(isg=1.0, spg=0.0), "SPG"
             "ISG+SPG-last": dict(isg=1.0, spg=1.0, spg_steps="last"),
             # ISG's KL between near-uniform softmaxes is about 1e-3 against a focal loss of 4-10
             # (docs/language.md): the same loss at a weight where it can move the node features
+            # (lgmot.train.recipes.SEARCH_ISG_WEIGHT, the search model's; 1000 was the other candidate)
             "ISG-w100": dict(isg=100.0, spg=0.0), "ISG-w1000": dict(isg=1000.0, spg=0.0)}
 
 

@@ -5,8 +5,8 @@ trained with ISG on real appearance. The MOT15 default model saw appearance on o
 (PETS09-S2L1); this one is trained on the synthetic world, where every person has a true instance
 sentence and every sequence has frames: the four source-domain training sequences of
 ``lgmot.train.recipes.SYNTH_TRAIN`` (static camera, day; 1,600 frames), with the CPU recipe
-(``cpu_recipe``: ISG on, SPG off, the offline MiniLM text encoder, the default MobileNetV2
-appearance) and ``--epochs`` epochs. The held-out synthetic sequences and every shift preset are
+(``cpu_recipe``: ISG on at ``SEARCH_ISG_WEIGHT``, SPG off, the offline MiniLM text encoder, the
+default MobileNetV2 appearance) and ``--epochs`` epochs. The held-out synthetic sequences and every shift preset are
 left for ``benchmarks/text_search.py``.
 
     python scripts/train_search_model.py --out runs/search_model
@@ -32,10 +32,10 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("runs/synth_lang/cache"))
     ap.add_argument("--epochs", type=int, default=SYNTH_EPOCHS)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--language", choices=["isg", "none", "isg+spg"], default="isg")
+    ap.add_argument("--language", choices=["isg-w100", "isg", "none", "isg+spg"], default="isg-w100")
     ap.add_argument("--max-iterations", type=int, default=None)
     a = ap.parse_args()
-    variant = {"isg": "ISG", "none": "none", "isg+spg": "ISG+SPG"}[a.language]
+    variant = {"isg-w100": "ISG-w100", "isg": "ISG", "none": "none", "isg+spg": "ISG+SPG"}[a.language]
     # the name of benchmarks/synth_runs.py's run of the same variant and seed: the same file
     cfg = synth_recipe(a.epochs, a.seed, *LANGUAGE[a.language], name=f"synth-{variant}-s{a.seed}")
     t0 = time.perf_counter()

@@ -25,8 +25,15 @@ MOT15_FOLDS = (
 )
 
 
+#: ISG's weight where the ISG-aligned features are searched (``lgmot search``'s model): the ISG KL
+#: between two near-uniform softmaxes is about 1e-3 against a focal loss of 4-10, so at weight 1 it
+#: hardly shapes the node features. Chosen on SYNTH_VAL (seed 0, 12 epochs; weights 1 / 100 / 1000):
+#: retrieval R@1 18.8 / 43.8 / 43.8 % with validation HOTA not lower
+#: (``benchmarks/diagnostics/results/isg_weight.md``)
+SEARCH_ISG_WEIGHT = 100.0
 #: language-loss weights (ISG, SPG) by name
-LANGUAGE = {"isg+spg": (1.0, 1.0), "isg+spg-last": (1.0, 1.0), "isg": (1.0, 0.0), "none": (0.0, 0.0)}
+LANGUAGE = {"isg+spg": (1.0, 1.0), "isg+spg-last": (1.0, 1.0), "isg": (1.0, 0.0), "none": (0.0, 0.0),
+            "isg-w100": (SEARCH_ISG_WEIGHT, 0.0)}
 #: ``train.spg_steps`` of a LANGUAGE name ('all' unless named here; see docs/language.md)
 SPG_STEPS = {"isg+spg-last": "last"}
 #: the CPU recipe's language losses (see :func:`cpu_recipe`)
