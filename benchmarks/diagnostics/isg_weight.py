@@ -54,7 +54,7 @@ def main() -> None:
     atomic_write_text(a.out, "# ISG weight on SYNTH_VAL (source-150; no training or test sequence)\n\n"
                       "`python benchmarks/diagnostics/isg_weight.py " + " ".join(
                           f"{r.parent.name}/{r.name}" for r in a.runs) + "` (run folders of `benchmarks/synth_runs.py "
-                      "--validate`, seed 0)\n\n" + "\n".join(lines) + "\n")
+                      "--validate`)\n\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
