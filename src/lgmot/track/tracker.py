@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config import Config
+from ..config import Config, TrackerConfig
 from ..data.schema import TRACK_COLUMNS, empty
 from ..detect.filter import confident
 from ..graph import Tracklets
@@ -172,7 +172,6 @@ class Tracker:
         objectness = np.divide(obj_sum, obj_n, out=np.full(len(dets), np.nan), where=obj_n > 0)
         return Linked(tracks, objectness, cfg, fps, candidates)
 
-
     def _track_shared(self, state: tuple, key: tuple, frames: np.ndarray, fps: float, clips: list, unit: int,
                       rows):
         """(first row, ClipLevels) per clip, as ``_track_clip`` gives them, with levels
@@ -201,7 +200,7 @@ class Linked:
 
     tracks: pd.DataFrame | None
     objectness: np.ndarray | None
-    config: object  # TrackerConfig
+    config: TrackerConfig
     fps: float
     candidates: pd.DataFrame | None
 
