@@ -41,8 +41,8 @@ from lgmot.track import Tracker  # noqa: E402
 from lgmot.track.run import prepare_inputs, track_sequence  # noqa: E402
 from lgmot.train import train  # noqa: E402
 from lgmot.train.prepare import prepare_train_sequences  # noqa: E402
-from lgmot.train.recipes import (CPU_LANGUAGE, LANGUAGE, MOT15_FOLDS, MOT15_TRAIN, SPG_STEPS, cpu_recipe,  # noqa: E402
-                                  mot15_paths)
+from lgmot.train.recipes import (CPU_LANGUAGE, LANGUAGE, MOT15_FOLDS, MOT15_TRAIN, cpu_recipe,  # noqa: E402
+                                  language_losses, mot15_paths)
 
 #: the tracker's own post-processing off: the benchmark applies it (``postchoice``)
 RAW = {"recover": False, "interpolate": False, "smooth": "none"}
@@ -61,11 +61,9 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
     held-out results: ``out/results`` (chosen post-processing), ``out/results_interp`` (interpolation
     only), ``out/post/fold{k}.json`` (the choice and every setting tried). Returns (tracking seconds,
     frames, sequence -> chosen settings)."""
-    isg, spg = LANGUAGE[language]
     held = MOT15_FOLDS[k]
     train_names = [n for n in MOT15_TRAIN if n not in held]
-    cfg = cpu_recipe(epochs, depth_every, seed, isg, spg, name=f"lgmot-mot15-fold{k + 1}",
-                     spg_steps=SPG_STEPS.get(language, "all"))
+    cfg = cpu_recipe(epochs, depth_every, seed, name=f"lgmot-mot15-fold{k + 1}", **language_losses(language))
     run = out / f"fold{k + 1}"
     cache = out / "cache"
     from lgmot.model import load_model

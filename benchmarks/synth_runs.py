@@ -14,6 +14,8 @@ import json
 import time
 from pathlib import Path
 
+from lgmot.train.recipes import language_losses
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "runs" / "synth_lang" / "data"
 CACHE = ROOT / "runs" / "synth_lang" / "cache"
@@ -25,9 +27,10 @@ VARIANTS = {"none": dict(isg=0.0, spg=0.0), "ISG": dict(isg=1.0, spg=0.0), "SPG"
             "ISG+SPG": dict(isg=1.0, spg=1.0), "SPG-last": dict(isg=0.0, spg=1.0, spg_steps="last"),
             "ISG+SPG-last": dict(isg=1.0, spg=1.0, spg_steps="last"),
             # ISG's KL between near-uniform softmaxes is about 1e-3 against a focal loss of 4-10
-            # (docs/language.md): the same loss at a weight where it can move the node features
-            # (lgmot.train.recipes.SEARCH_ISG_WEIGHT, the search model's; 1000 was the other candidate)
-            "ISG-w100": dict(isg=100.0, spg=0.0), "ISG-w1000": dict(isg=1000.0, spg=0.0)}
+            # (docs/language.md): the same loss at a weight where it can move the node features;
+            # ISG-w100 is the search model's recipe (scripts/train_search_model.py, the same losses
+            # by construction), 1000 was the other candidate
+            "ISG-w100": language_losses("isg-w100"), "ISG-w1000": dict(isg=1000.0, spg=0.0)}
 
 
 def variant_config(variant: str, seed: int, epochs: int):

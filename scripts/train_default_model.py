@@ -22,7 +22,7 @@ from pathlib import Path
 from lgmot.data.motio import atomic_write_text
 from lgmot.train import train
 from lgmot.train.prepare import prepare_train_sequences
-from lgmot.train.recipes import CPU_LANGUAGE, LANGUAGE, MOT15_TRAIN, SPG_STEPS, cpu_recipe, mot15_paths
+from lgmot.train.recipes import CPU_LANGUAGE, LANGUAGE, MOT15_TRAIN, cpu_recipe, language_losses, mot15_paths
 
 
 def main() -> None:
@@ -37,8 +37,7 @@ def main() -> None:
     ap.add_argument("--max-iterations", type=int, default=None)
     ap.add_argument("--resume", action="store_true")
     a = ap.parse_args()
-    cfg = cpu_recipe(a.epochs, a.depth_every, a.seed, *LANGUAGE[a.language], name="lgmot-mot15",
-                     spg_steps=SPG_STEPS.get(a.language, "all"))
+    cfg = cpu_recipe(a.epochs, a.depth_every, a.seed, name="lgmot-mot15", **language_losses(a.language))
     t0 = time.perf_counter()
     seqs = prepare_train_sequences(mot15_paths(a.data, MOT15_TRAIN), cfg, "public", a.out / "cache")
     t_prep = time.perf_counter() - t0

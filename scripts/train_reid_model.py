@@ -29,7 +29,7 @@ from lgmot.config import EmbedConfig
 from lgmot.data.motio import atomic_write_text
 from lgmot.train import train
 from lgmot.train.prepare import prepare_train_sequences
-from lgmot.train.recipes import CPU_LANGUAGE, LANGUAGE, MOT15_TRAIN, SPG_STEPS, cpu_recipe, mot15_paths
+from lgmot.train.recipes import CPU_LANGUAGE, LANGUAGE, MOT15_TRAIN, cpu_recipe, language_losses, mot15_paths
 
 
 def main() -> None:
@@ -49,8 +49,8 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true")
     a = ap.parse_args()
     reid = a.reid or a.data / "reid_osnet" / "osnet_x0_25_msmt17.pth"
-    cfg = cpu_recipe(a.epochs, a.depth_every, a.seed, *LANGUAGE[a.language], name="lgmot-mot15-osnet", lr=a.lr,
-                     spg_steps=SPG_STEPS.get(a.language, "all"))
+    cfg = cpu_recipe(a.epochs, a.depth_every, a.seed, name="lgmot-mot15-osnet", lr=a.lr,
+                     **language_losses(a.language))
     cfg = replace(cfg, embed=EmbedConfig("osnet_x0_25", weights=str(reid)), model=replace(cfg.model, node_in_dim=512),
                   train=replace(cfg.train, train_frame_overlap=a.clip_stride))
     t0 = time.perf_counter()

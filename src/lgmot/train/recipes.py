@@ -36,6 +36,13 @@ LANGUAGE = {"isg+spg": (1.0, 1.0), "isg+spg-last": (1.0, 1.0), "isg": (1.0, 0.0)
             "isg-w100": (SEARCH_ISG_WEIGHT, 0.0)}
 #: ``train.spg_steps`` of a LANGUAGE name ('all' unless named here; see docs/language.md)
 SPG_STEPS = {"isg+spg-last": "last"}
+
+
+def language_losses(name: str) -> dict:
+    """The language-loss arguments of :func:`cpu_recipe` / :func:`synth_recipe` for a LANGUAGE name:
+    ``isg``, ``spg`` (weights) and ``spg_steps``."""
+    isg, spg = LANGUAGE[name]
+    return {"isg": isg, "spg": spg, "spg_steps": SPG_STEPS.get(name, "all")}
 #: the CPU recipe's language losses (see :func:`cpu_recipe`)
 CPU_LANGUAGE = "isg"
 #: the CPU recipe's frame-rate augmentation (lowest fps of a subsampled clip; 0: off, see docs/accuracy.md)
