@@ -118,3 +118,16 @@ def test_config_mismatch_refused(tmp_path):
     (tmp_path / "bad.safetensors").write_bytes(st_save(t, metadata=raw))
     with pytest.raises(CheckpointError, match="do not fit"):
         load_model(tmp_path / "bad.safetensors")
+
+
+def test_read_metadata_reads_the_header_only(saved, tmp_path):
+    """The metadata comes from the safetensors header: a file cut right after it still gives the
+    metadata (the same as the whole file's), while loading its weights is refused."""
+    path, _, _ = saved
+    data = path.read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    cut = tmp_path / "header_only.safetensors"
+    cut.write_bytes(data[: 8 + n])
+    assert read_metadata(cut) == read_metadata(path)
+    with pytest.raises(CheckpointError, match="corrupted"):
+        load_model(cut)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -95,18 +96,27 @@ def save_model(path: str | Path, model: "HierarchicalMPN", config: Config, *,
     atomic_write_bytes(path, st_save(tensors, metadata=meta))
 
 
-def _read(path: Path) -> tuple[bytes, dict[str, str]]:
+def _read(path: Path, weights: bool = True) -> tuple[bytes | None, dict[str, str]]:
+    """(the whole file, or None without ``weights``: only its header is read; the lgmot metadata)."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            head = f.read(8)
+            n = int.from_bytes(head, "little") if len(head) == 8 else -1
+            if 0 <= n and 8 + n <= size:
+                if weights:
+                    data = head + f.read()
+                    raw = data[8 : 8 + n]
+                else:
+                    data, raw = None, f.read(n)
     except OSError as e:
         raise CheckpointError(path, f"cannot read checkpoint ({e.strerror})") from None
-    if len(data) < 8:
+    if n < 0:
         raise CheckpointError(path, "not a safetensors checkpoint (file too short)")
-    n = int.from_bytes(data[:8], "little")
-    if 8 + n > len(data):
+    if 8 + n > size:
         raise CheckpointError(path, "corrupted or truncated checkpoint (header runs past end of file)")
     try:
-        header = json.loads(data[8 : 8 + n])
+        header = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CheckpointError(path, "corrupted checkpoint (unreadable safetensors header)") from None
     meta = header.get("__metadata__") if isinstance(header, dict) else None
@@ -129,7 +139,7 @@ def _metadata(path: Path, meta: dict[str, str]) -> dict[str, Any]:
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """``{'format', 'lgmot_version', 'config' (dict), 'extra' (dict)}`` without loading weights."""
     path = Path(path)
-    return _metadata(path, _read(path)[1])
+    return _metadata(path, _read(path, weights=False)[1])
 
 
 def _read_verified(path: Path, load: Callable[[bytes], dict], digest: Callable[[dict], str | None]
