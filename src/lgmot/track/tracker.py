@@ -231,7 +231,7 @@ def tracked_detections(dets: pd.DataFrame, min_score: float, appearance: np.ndar
 
 @dataclass
 class _Clip:
-    """One clip's detections (rows ``lo``.. of the sorted sequence), as sent to a clip worker."""
+    """One clip's or shared unit's detections (rows ``lo``.. of the sorted sequence), as sent to a worker."""
 
     fps: float
     start: int
@@ -243,13 +243,16 @@ class _Clip:
     has_app: np.ndarray | None
     gt_ids: np.ndarray | None
 
+    def tracklets(self) -> Tracklets:
+        """Level-0 tracklets: one node per detection."""
+        return Tracklets.from_detections(self.frames, self.boxes, app=self.app, has_app=self.has_app,
+                                         gt_ids=self.gt_ids, scores=self.scores)
+
 
 def _track_clip(state: tuple, clip: _Clip) -> tuple[int, ClipLevels]:
     """(first row, labels and objectness per detection) of one clip through the hierarchy."""
     scorer, config = state
-    t0 = Tracklets.from_detections(clip.frames, clip.boxes, app=clip.app, has_app=clip.has_app, gt_ids=clip.gt_ids,
-                                   scores=clip.scores)
-    return clip.lo, run_levels(t0, config.tracker, clip.fps, clip.start, scorer, config.model.graph_features)
+    return clip.lo, run_levels(clip.tracklets(), config.tracker, clip.fps, clip.start, scorer, config.model.graph_features)
 
 
 @dataclass
@@ -267,9 +270,7 @@ def _track_unit(state: tuple, unit: _Clip) -> tuple[Tracklets, np.ndarray | None
     """Levels 0 .. depth - 2 of one shared unit: (its tracklets after them, level-0 objectness)."""
     scorer, config = state
     tc = config.tracker
-    t0 = Tracklets.from_detections(unit.frames, unit.boxes, app=unit.app, has_app=unit.has_app, gt_ids=unit.gt_ids,
-                                   scores=unit.scores)
-    return run_level_range(t0, range(tc.depth - 1), tc, unit.fps, unit.start, scorer, config.model.graph_features)
+    return run_level_range(unit.tracklets(), range(tc.depth - 1), tc, unit.fps, unit.start, scorer, config.model.graph_features)
 
 
 def _track_top(state: tuple, clip: _Top) -> tuple[int, ClipLevels]:
