@@ -6,7 +6,7 @@ from their public Faster R-CNN detections. The 11 result files are scored togeth
 and the peer trackers of ``benchmarks/peers.py`` run on the same detections in the same process
 (``mot15_peers.main``), so the table compares like with like.
 
-    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg|isg+spg|isg+spg-last|none] [--jobs 2] [--reuse] [--no-choose]
+    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg|isg+spg|isg+spg-last|none] [--jobs 2] [--reuse] [--no-choose] [--synthetic]
 
 The detection threshold is the recipe's (``min_score`` 0.65, the reference's byte065 value); the
 peers run on all detections with their own defaults and again on the same thresholded detections.
@@ -41,8 +41,8 @@ from lgmot.track import Tracker  # noqa: E402
 from lgmot.track.run import prepare_inputs, track_sequence  # noqa: E402
 from lgmot.train import train  # noqa: E402
 from lgmot.train.prepare import prepare_train_sequences  # noqa: E402
-from lgmot.train.recipes import (CPU_LANGUAGE, LANGUAGE, MOT15_FOLDS, MOT15_TRAIN, cpu_recipe,  # noqa: E402
-                                  language_losses, mot15_paths)
+from lgmot.train.recipes import (CPU_LANGUAGE, LANGUAGE, MOT15_FOLDS, MOT15_SYNTH_EXTRA, MOT15_TRAIN,  # noqa: E402
+                                  cpu_recipe, language_losses, mot15_paths, synth_paths)
 
 #: the tracker's own post-processing off: the benchmark applies it (``postchoice``)
 RAW = {"recover": False, "interpolate": False, "smooth": "none"}
@@ -55,7 +55,7 @@ def _file_sha(path: Path) -> str:
 
 
 def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed: int, language: str,
-             reuse: bool = False, choose: bool = True, log=print) -> tuple[float, int, dict]:
+             reuse: bool = False, choose: bool = True, synthetic: bool = False, log=print) -> tuple[float, int, dict]:
     """Train (or reuse) fold ``k``'s model, track its held-out sequences, choose the post-processing
     on its training sequences (``choose``; else interpolation only, the reference's) and write the
     held-out results: ``out/results`` (chosen post-processing), ``out/results_interp`` (interpolation
@@ -63,7 +63,8 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
     frames, sequence -> chosen settings)."""
     held = MOT15_FOLDS[k]
     train_names = [n for n in MOT15_TRAIN if n not in held]
-    cfg = cpu_recipe(epochs, depth_every, seed, name=f"lgmot-mot15-fold{k + 1}", **language_losses(language))
+    cfg = cpu_recipe(epochs, depth_every, seed, name=f"lgmot-mot15-fold{k + 1}" + ("-synth" if synthetic else ""),
+                     **language_losses(language))
     run = out / f"fold{k + 1}"
     cache = out / "cache"
     from lgmot.model import load_model
@@ -78,11 +79,14 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
             return rec["assoc_seconds"], rec["frames"], {n: rec["chosen"] for n in held}
     if reuse and path.exists():
         model, mcfg = load_model(path)
-        if (mcfg.train, mcfg.model) != (cfg.train, cfg.model):
+        if (mcfg.train, mcfg.model, mcfg.name) != (cfg.train, cfg.model, cfg.name):
             raise SystemExit(f"{path}: trained with another recipe; --reuse needs the same one")
         log(f"fold {k + 1}: reusing the trained model in {run}")
     else:
         seqs = prepare_train_sequences(mot15_paths(data, train_names), cfg, "public", cache)
+        if synthetic:
+            seqs += prepare_train_sequences(synth_paths(out / "synth_data", MOT15_SYNTH_EXTRA), cfg, "public",
+                                            appearance=False)
         t0 = time.perf_counter()
         res = train(cfg, seqs, run, progress=False, overwrite=True)
         log(f"fold {k + 1}: trained on {len(train_names)} sequences, {res.iterations} iterations, "
@@ -142,11 +146,16 @@ def main() -> None:
                     help="interpolation only (the reference's post-processing), no choice on the training folds")
     ap.add_argument("--folds", type=int, nargs="+", choices=[1, 2, 3],
                     help="run only these folds (no table); a later --reuse run of all folds picks their results up")
+    ap.add_argument("--synthetic", action="store_true",
+                    help="add the synthetic sequences of recipes.MOT15_SYNTH_EXTRA (positions only) to every fold's training set")
     ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_cv.csv")
     a = ap.parse_args()
+    if a.synthetic:
+        synth_paths(a.out / "synth_data", MOT15_SYNTH_EXTRA)  # generated once, before the fold processes start
     t_all = time.perf_counter()
     folds = [k - 1 for k in a.folds] if a.folds else list(range(len(MOT15_FOLDS)))
-    args = [(k, a.data, a.out, a.epochs, a.depth_every, a.seed, a.language, a.reuse, not a.no_choose) for k in folds]
+    args = [(k, a.data, a.out, a.epochs, a.depth_every, a.seed, a.language, a.reuse, not a.no_choose, a.synthetic)
+            for k in folds]
     done = list(run_jobs(run_fold, args, a.jobs))
     if len(folds) < len(MOT15_FOLDS):
         print(f"folds {a.folds} done in {a.out}; the table needs all three (with --reuse, finished folds are not re-run)")
@@ -157,7 +166,8 @@ def main() -> None:
     fps = frames / assoc_s
     recipe = cpu_recipe()
     min_score = recipe.tracker.min_score
-    name = "lgmot (3-fold CV)" + ("" if a.language == CPU_LANGUAGE else f", language {a.language}")
+    name = ("lgmot (3-fold CV)" + ("" if a.language == CPU_LANGUAGE else f", language {a.language}")
+            + (", + synthetic training sequences" if a.synthetic else ""))
     import mot15_peers
 
     mot15_peers.main(["--data", str(a.data / "mot15_train"), "--table", str(a.table),
@@ -166,7 +176,7 @@ def main() -> None:
                       "--lgmot-results", str(a.out / "results"),
                       "--lgmot-name", f"{name}, post-processing chosen on training folds",
                       "--lgmot-fps", f"{fps:.1f}"])
-    meta = {"epochs": a.epochs, "depth_every": a.depth_every, "seed": a.seed, "language": a.language,
+    meta = {"synthetic": [list(s) for s in MOT15_SYNTH_EXTRA] if a.synthetic else [], "epochs": a.epochs, "depth_every": a.depth_every, "seed": a.seed, "language": a.language,
             "min_score": min_score, "lr_schedule": recipe.train.lr_schedule, "jobs": a.jobs,
             "directional_motion": recipe.model.directional_motion,
             "frame_rate_augmentation": recipe.train.frame_rate_augmentation,
