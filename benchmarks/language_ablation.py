@@ -6,8 +6,8 @@ COMBINED), and for each variant its paired difference to "none" (mean over seeds
 none, same seed) with a 95% t-interval (n - 1 degrees of freedom; none with one seed).
 
 * **synth** (default). The synthetic world (``lgmot.synth``: frames, true scene and instance
-  sentences). Train on the source domain, day and static camera (``SYNTH_TRAIN``: 4 sequences,
-  1,600 frames), with ``lgmot.train.recipes.synth_recipe`` (the CPU recipe; ``--epochs``); test
+  sentences). Train on the source domain, day and static camera (``SYNTH_TRAIN``: 8 sequences,
+  3,200 frames; ``--train-sequences``), with ``lgmot.train.recipes.synth_recipe`` (the CPU recipe; ``--epochs``); test
   in-domain on 6 held-out source sequences (``SYNTH_TEST_IN``) and on 3 sequences of each shifted
   preset (night, dusk-blur, pan, shake, high-view, crowded, textured; "cross-domain" pools them).
   Runs are ``benchmarks/synth_runs.py`` (reused when present). ``SPG-last`` / ``ISG+SPG-last`` are
@@ -36,7 +36,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 
 from jobs import run_jobs  # noqa: E402  (benchmarks/, the script's folder)
-from synth_runs import CACHE, DATA, OUT, VARIANTS, train_run  # noqa: E402
+from synth_runs import CACHE, DATA, N_TRAIN, OUT, VARIANTS, train_run  # noqa: E402
 
 MOT15_VARIANTS = {"none": (0.0, 0.0), "ISG": (1.0, 0.0), "SPG": (0.0, 1.0), "ISG+SPG": (1.0, 1.0)}
 MOT15_TRAIN_STATIC = ("PETS09-S2L1", "TUD-Stadtmitte", "ADL-Rundle-6", "KITTI-17")
@@ -83,8 +83,8 @@ def test_spec() -> list:
     return [list(t) for t in SYNTH_TEST_IN + SYNTH_TEST_SHIFT]
 
 
-def synth_one(variant: str, seed: int, epochs: int) -> list[dict]:
-    run = train_run(variant, seed, epochs, OUT)
+def synth_one(variant: str, seed: int, epochs: int, n_train: int = N_TRAIN) -> list[dict]:
+    run = train_run(variant, seed, epochs, OUT, n_train=n_train)
     cached = run / "eval.json"
     stored = json.loads(cached.read_text()) if cached.exists() else {}
     if stored.get("tests") == test_spec():
@@ -179,12 +179,19 @@ def main() -> None:
     ap.add_argument("--mot15-epochs", type=int, default=8)
     ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--jobs", type=int, default=1, help="runs trained in parallel processes (one core each)")
+    ap.add_argument("--train-sequences", type=int, default=N_TRAIN,
+                    help="synth: source sequences to train on (recipes.synth_train; the recipe's by default)")
     a = ap.parse_args()
+    if "synth" in a.settings:
+        from lgmot.train.recipes import synth_paths, synth_train
+
+        synth_paths(DATA, synth_train(a.train_sequences))  # generated once, before the run processes start
     for setting in a.settings:
         t_all = time.perf_counter()
         if setting == "synth":
             bad = sorted(set(a.variants) - set(VARIANTS))
-            jobs = [(v, s, a.epochs) for s in a.seeds for v in a.variants]  # seed-major: a cut-short run stays paired
+            # seed-major: a cut-short run stays paired
+            jobs = [(v, s, a.epochs, a.train_sequences) for s in a.seeds for v in a.variants]
             fn = synth_one
         else:
             bad = sorted(set(a.variants) - set(MOT15_VARIANTS))
@@ -202,6 +209,7 @@ def main() -> None:
         atomic_write_text(base.with_suffix(".md"), "\n".join(lines) + "\n")
         atomic_write_text(base.with_suffix(".json"), json.dumps(
             {"setting": setting, "seeds": a.seeds, "variants": a.variants,
+             "train_sequences": a.train_sequences if setting == "synth" else None,
              "epochs": a.epochs if setting == "synth" else a.mot15_epochs, "runs": rows,
              "total_seconds": round(time.perf_counter() - t_all, 1)}, indent=2))
         print("\n".join(lines))

@@ -2,6 +2,10 @@
 benchmark (one run per (variant, seed), reused when its model exists with the same config).
 
     python benchmarks/synth_runs.py --variant ISG --seed 0 [--validate]   # one run (convergence curve with --validate)
+    python benchmarks/synth_runs.py --variant none --seed 0 --train-sequences 4 --epochs 12   # another training set
+
+A config's name ends in ``-t<N>``, its number of training sequences (``recipes.synth_train(N)``); runs
+with another N than the recipe's (``SYNTH_TRAIN``) live in ``<out>/train<N>/<variant>/seed<seed>/``.
 
 Runs live in ``<out>/<variant>/seed<seed>/`` (``model.safetensors``, ``metrics.csv``, and with
 ``--validate`` a per-epoch ``val.csv`` on ``SYNTH_VAL``, which is neither a training nor a test sequence;
@@ -14,12 +18,14 @@ import json
 import time
 from pathlib import Path
 
-from lgmot.train.recipes import language_losses
+from lgmot.train.recipes import SYNTH_TRAIN, language_losses
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "runs" / "synth_lang" / "data"
 CACHE = ROOT / "runs" / "synth_lang" / "cache"
 OUT = ROOT / "runs" / "language_ablation" / "synth"
+#: the recipe's number of training sequences
+N_TRAIN = len(SYNTH_TRAIN)
 
 #: variant -> synth_recipe keyword arguments. "SPG" is B.4's literal form (every classified step of
 #: every level); "SPG-last" applies it to the last classified step only (``train.spg_steps``).
@@ -33,14 +39,24 @@ VARIANTS = {"none": dict(isg=0.0, spg=0.0), "ISG": dict(isg=1.0, spg=0.0), "SPG"
             "ISG-w100": language_losses("isg-w100"), "ISG-w1000": dict(isg=1000.0, spg=0.0)}
 
 
-def variant_config(variant: str, seed: int, epochs: int):
+def variant_config(variant: str, seed: int, epochs: int, n_train: int = N_TRAIN):
     from lgmot.train.recipes import synth_recipe
 
-    kw = dict(VARIANTS[variant])
-    return synth_recipe(epochs, seed, name=f"synth-{variant}-s{seed}", **kw)
+    return synth_recipe(epochs, seed, name=run_name(variant, seed, n_train), **VARIANTS[variant])
 
 
-def train_run(variant: str, seed: int, epochs: int, out: Path = OUT, validate: bool = False) -> Path:
+def run_name(variant: str, seed: int, n_train: int = N_TRAIN) -> str:
+    """A run's config name (``scripts/train_search_model.py`` names the search model the same way)."""
+    return f"synth-{variant}-s{seed}-t{n_train}"
+
+
+def run_dir(variant: str, seed: int, out: Path = OUT, n_train: int = N_TRAIN) -> Path:
+    base = Path(out) if n_train == N_TRAIN else Path(out) / f"train{n_train}"
+    return base / variant / f"seed{seed}"
+
+
+def train_run(variant: str, seed: int, epochs: int, out: Path = OUT, validate: bool = False,
+              n_train: int = N_TRAIN) -> Path:
     """Train (or reuse) one run; returns its folder."""
     from lgmot.config import Config
     from lgmot.data import load_sequence
@@ -49,14 +65,14 @@ def train_run(variant: str, seed: int, epochs: int, out: Path = OUT, validate: b
     from lgmot.track.run import prepare_inputs
     from lgmot.train import train
     from lgmot.train.prepare import make_validator, prepare_train_sequences
-    from lgmot.train.recipes import SYNTH_TRAIN, SYNTH_VAL, synth_paths
+    from lgmot.train.recipes import SYNTH_VAL, synth_paths, synth_train
 
-    cfg = variant_config(variant, seed, epochs)
-    run = Path(out) / variant / f"seed{seed}"
+    cfg = variant_config(variant, seed, epochs, n_train)
+    run = run_dir(variant, seed, out, n_train)
     ck = run / "model.safetensors"
     if ck.exists() and (run / "summary.json").exists() and Config.from_dict(read_metadata(ck)["config"]) == cfg:
         return run
-    seqs = prepare_train_sequences(synth_paths(DATA, SYNTH_TRAIN), cfg, "public", CACHE)
+    seqs = prepare_train_sequences(synth_paths(DATA, synth_train(n_train)), cfg, "public", CACHE)
     val = None
     if validate:
         vpaths = synth_paths(DATA, SYNTH_VAL)
@@ -65,7 +81,8 @@ def train_run(variant: str, seed: int, epochs: int, out: Path = OUT, validate: b
         val = make_validator(cfg, inputs, vseqs)
     t0 = time.perf_counter()
     res = train(cfg, seqs, run, validate=val, select_best=False, progress=False, overwrite=True)
-    summary = {"variant": variant, "seed": seed, "epochs": epochs, "iterations": res.iterations,
+    summary = {"variant": variant, "seed": seed, "epochs": epochs, "train_sequences": n_train,
+               "iterations": res.iterations,
                "train_seconds": round(time.perf_counter() - t0, 1), "validated": validate}
     atomic_write_text(run / "summary.json", json.dumps(summary, indent=2))
     return run
@@ -80,8 +97,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=SYNTH_EPOCHS)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--validate", action="store_true")
+    ap.add_argument("--train-sequences", type=int, default=N_TRAIN,
+                    help="source sequences to train on (recipes.synth_train)")
     a = ap.parse_args()
-    print(train_run(a.variant, a.seed, a.epochs, a.out, a.validate))
+    print(train_run(a.variant, a.seed, a.epochs, a.out, a.validate, a.train_sequences))
 
 
 if __name__ == "__main__":

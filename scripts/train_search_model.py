@@ -3,8 +3,8 @@
 ``lgmot search`` ranks tracks by their ISG-aligned node features, so its model must have been
 trained with ISG on real appearance. The MOT15 default model saw appearance on one sequence only
 (PETS09-S2L1); this one is trained on the synthetic world, where every person has a true instance
-sentence and every sequence has frames: the four source-domain training sequences of
-``lgmot.train.recipes.SYNTH_TRAIN`` (static camera, day; 1,600 frames), with the CPU recipe
+sentence and every sequence has frames: the eight source-domain training sequences of
+``lgmot.train.recipes.SYNTH_TRAIN`` (static camera, day; 3,200 frames), with the CPU recipe
 (``cpu_recipe``: ISG on at ``SEARCH_ISG_WEIGHT``, SPG off, the offline MiniLM text encoder, the
 default MobileNetV2 appearance) and ``--epochs`` epochs. The held-out synthetic sequences and every shift preset are
 left for ``benchmarks/text_search.py``.
@@ -37,7 +37,8 @@ def main() -> None:
     a = ap.parse_args()
     variant = {"isg-w100": "ISG-w100", "isg": "ISG", "none": "none", "isg+spg": "ISG+SPG"}[a.language]
     # the name of benchmarks/synth_runs.py's run of the same variant and seed: the same file
-    cfg = synth_recipe(a.epochs, a.seed, name=f"synth-{variant}-s{a.seed}", **language_losses(a.language))
+    name = f"synth-{variant}-s{a.seed}-t{len(SYNTH_TRAIN)}"
+    cfg = synth_recipe(a.epochs, a.seed, name=name, **language_losses(a.language))
     t0 = time.perf_counter()
     seqs = prepare_train_sequences(synth_paths(a.data, SYNTH_TRAIN), cfg, "public", a.cache)
     t_prep = time.perf_counter() - t0
