@@ -143,7 +143,7 @@ def synth_paths(out: Path, spec) -> list[Path]:
 
 
 #: epochs of the synthetic recipe (80 iterations of 2 clips each on ``SYNTH_TRAIN``: 480 in all).
-#: Validation HOTA (``SYNTH_VAL``) levels off after about 160-240 iterations; 12 epochs of the
+#: Validation HOTA (``SYNTH_VAL``) reaches its level by about 160 iterations; 12 epochs of the
 #: 4-sequence split before it (the same 480 iterations) had levelled off by epoch 4-5, where 4
 #: epochs had not (``benchmarks/results/synth_convergence.md``)
 SYNTH_EPOCHS = 6
