@@ -102,19 +102,15 @@ def _read(path: Path, weights: bool = True) -> tuple[bytes | None, dict[str, str
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             head = f.read(8)
-            n = int.from_bytes(head, "little") if len(head) == 8 else -1
-            if 0 <= n and 8 + n <= size:
-                if weights:
-                    data = head + f.read()
-                    raw = data[8 : 8 + n]
-                else:
-                    data, raw = None, f.read(n)
+            if len(head) < 8:
+                raise CheckpointError(path, "not a safetensors checkpoint (file too short)")
+            n = int.from_bytes(head, "little")
+            if 8 + n > size:
+                raise CheckpointError(path, "corrupted or truncated checkpoint (header runs past end of file)")
+            raw = f.read(n)
+            data = head + raw + f.read() if weights else None
     except OSError as e:
         raise CheckpointError(path, f"cannot read checkpoint ({e.strerror})") from None
-    if n < 0:
-        raise CheckpointError(path, "not a safetensors checkpoint (file too short)")
-    if 8 + n > size:
-        raise CheckpointError(path, "corrupted or truncated checkpoint (header runs past end of file)")
     try:
         header = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
