@@ -185,7 +185,9 @@ def main() -> None:
     if "synth" in a.settings:
         from lgmot.train.recipes import synth_paths, synth_train
 
-        synth_paths(DATA, synth_train(a.train_sequences))  # generated once, before the run processes start
+        # generated once, before the run processes start (two of them would write the same folders)
+        synth_paths(DATA, synth_train(a.train_sequences))
+        synth_tests()
     for setting in a.settings:
         t_all = time.perf_counter()
         if setting == "synth":
