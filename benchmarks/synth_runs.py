@@ -40,14 +40,9 @@ VARIANTS = {"none": dict(isg=0.0, spg=0.0), "ISG": dict(isg=1.0, spg=0.0), "SPG"
 
 
 def variant_config(variant: str, seed: int, epochs: int, n_train: int = N_TRAIN):
-    from lgmot.train.recipes import synth_recipe
+    from lgmot.train.recipes import synth_recipe, synth_run_name
 
-    return synth_recipe(epochs, seed, name=run_name(variant, seed, n_train), **VARIANTS[variant])
-
-
-def run_name(variant: str, seed: int, n_train: int = N_TRAIN) -> str:
-    """A run's config name (``scripts/train_search_model.py`` names the search model the same way)."""
-    return f"synth-{variant}-s{seed}-t{n_train}"
+    return synth_recipe(epochs, seed, name=synth_run_name(variant, seed, n_train), **VARIANTS[variant])
 
 
 def run_dir(variant: str, seed: int, out: Path = OUT, n_train: int = N_TRAIN) -> Path:

@@ -22,7 +22,8 @@ from pathlib import Path
 from lgmot.data.motio import atomic_write_text
 from lgmot.train import train
 from lgmot.train.prepare import prepare_train_sequences
-from lgmot.train.recipes import SYNTH_EPOCHS, SYNTH_TRAIN, language_losses, synth_paths, synth_recipe
+from lgmot.train.recipes import (SYNTH_EPOCHS, SYNTH_TRAIN, language_losses, synth_paths, synth_recipe,
+                                  synth_run_name)
 
 
 def main() -> None:
@@ -36,9 +37,7 @@ def main() -> None:
     ap.add_argument("--max-iterations", type=int, default=None)
     a = ap.parse_args()
     variant = {"isg-w100": "ISG-w100", "isg": "ISG", "none": "none", "isg+spg": "ISG+SPG"}[a.language]
-    # the name of benchmarks/synth_runs.py's run of the same variant and seed: the same file
-    name = f"synth-{variant}-s{a.seed}-t{len(SYNTH_TRAIN)}"
-    cfg = synth_recipe(a.epochs, a.seed, name=name, **language_losses(a.language))
+    cfg = synth_recipe(a.epochs, a.seed, name=synth_run_name(variant, a.seed), **language_losses(a.language))
     t0 = time.perf_counter()
     seqs = prepare_train_sequences(synth_paths(a.data, SYNTH_TRAIN), cfg, "public", a.cache)
     t_prep = time.perf_counter() - t0

@@ -116,6 +116,14 @@ def synth_train(n: int = 8) -> tuple:
 #: 8 sequences since 2026-12-04 (4 before): with 4, the no-language baseline's in-domain HOTA spread
 #: 2.3 over 5 seeds, one seed training a weaker model (``docs/language.md``)
 SYNTH_TRAIN = synth_train(8)
+
+
+def synth_run_name(variant: str, seed: int, n_train: int = len(SYNTH_TRAIN)) -> str:
+    """The config name of a synthetic-recipe run: ``benchmarks/synth_runs.py`` and
+    ``scripts/train_search_model.py`` name the same run alike, so both write the same file."""
+    return f"synth-{variant}-s{seed}-t{n_train}"
+
+
 SYNTH_VAL = (("source", 150, 300),)  # convergence curves only, never a test sequence
 #: synthetic sequences ``benchmarks/mot15_cv.py --synthetic`` adds to every fold's training set, with
 #: positions only as MOT15 is tracked here: more tracks, gaps and camera motion for the upper levels
