@@ -147,7 +147,8 @@ def main() -> None:
     ap.add_argument("--folds", type=int, nargs="+", choices=[1, 2, 3],
                     help="run only these folds (no table); a later --reuse run of all folds picks their results up")
     ap.add_argument("--synthetic", action="store_true",
-                    help="add the synthetic sequences of recipes.MOT15_SYNTH_EXTRA (positions only) to every fold's training set")
+                    help="add the synthetic sequences of recipes.MOT15_SYNTH_EXTRA (positions only) "
+                         "to every fold's training set")
     ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_cv.csv")
     a = ap.parse_args()
     if a.synthetic:
@@ -176,7 +177,8 @@ def main() -> None:
                       "--lgmot-results", str(a.out / "results"),
                       "--lgmot-name", f"{name}, post-processing chosen on training folds",
                       "--lgmot-fps", f"{fps:.1f}"])
-    meta = {"synthetic": [list(s) for s in MOT15_SYNTH_EXTRA] if a.synthetic else [], "epochs": a.epochs, "depth_every": a.depth_every, "seed": a.seed, "language": a.language,
+    meta = {"synthetic": [list(s) for s in MOT15_SYNTH_EXTRA] if a.synthetic else [],
+            "epochs": a.epochs, "depth_every": a.depth_every, "seed": a.seed, "language": a.language,
             "min_score": min_score, "lr_schedule": recipe.train.lr_schedule, "jobs": a.jobs,
             "directional_motion": recipe.model.directional_motion,
             "frame_rate_augmentation": recipe.train.frame_rate_augmentation,

@@ -252,7 +252,8 @@ class _Clip:
 def _track_clip(state: tuple, clip: _Clip) -> tuple[int, ClipLevels]:
     """(first row, labels and objectness per detection) of one clip through the hierarchy."""
     scorer, config = state
-    return clip.lo, run_levels(clip.tracklets(), config.tracker, clip.fps, clip.start, scorer, config.model.graph_features)
+    return clip.lo, run_levels(clip.tracklets(), config.tracker, clip.fps, clip.start, scorer,
+                               config.model.graph_features)
 
 
 @dataclass
@@ -270,7 +271,8 @@ def _track_unit(state: tuple, unit: _Clip) -> tuple[Tracklets, np.ndarray | None
     """Levels 0 .. depth - 2 of one shared unit: (its tracklets after them, level-0 objectness)."""
     scorer, config = state
     tc = config.tracker
-    return run_level_range(unit.tracklets(), range(tc.depth - 1), tc, unit.fps, unit.start, scorer, config.model.graph_features)
+    return run_level_range(unit.tracklets(), range(tc.depth - 1), tc, unit.fps, unit.start, scorer,
+                           config.model.graph_features)
 
 
 def _track_top(state: tuple, clip: _Top) -> tuple[int, ClipLevels]:

@@ -44,6 +44,8 @@ def language_losses(name: str) -> dict:
     ``isg``, ``spg`` (weights) and ``spg_steps``."""
     isg, spg = LANGUAGE[name]
     return {"isg": isg, "spg": spg, "spg_steps": SPG_STEPS.get(name, "all")}
+
+
 #: the CPU recipe's language losses (see :func:`cpu_recipe`)
 CPU_LANGUAGE = "isg"
 #: the CPU recipe's frame-rate augmentation (lowest fps of a subsampled clip; 0: off, see docs/accuracy.md)
