@@ -34,9 +34,9 @@ MOT15_FOLDS = (
 SEARCH_ISG_WEIGHT = 100.0
 #: language-loss weights (ISG, SPG) by name
 LANGUAGE = {"isg+spg": (1.0, 1.0), "isg+spg-last": (1.0, 1.0), "isg": (1.0, 0.0), "none": (0.0, 0.0),
-            "isg-w100": (SEARCH_ISG_WEIGHT, 0.0)}
+            "isg-w100": (SEARCH_ISG_WEIGHT, 0.0), "spg-last": (0.0, 1.0)}
 #: ``train.spg_steps`` of a LANGUAGE name ('all' unless named here; see docs/language.md)
-SPG_STEPS = {"isg+spg-last": "last"}
+SPG_STEPS = {"isg+spg-last": "last", "spg-last": "last"}
 
 
 def language_losses(name: str) -> dict:
