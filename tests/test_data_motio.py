@@ -193,3 +193,16 @@ def test_fast_and_line_parsers_agree(tmp_path):
     arr, ncols, lines = motio._parse_table(fast, 6, None)
     assert ncols == 9 and lines.tolist() == list(range(1, n + 1))
     np.testing.assert_array_equal(arr, motio._parse_table(slow, 6, None)[0])
+
+
+def test_fast_parser_reads_floats_as_python_does():
+    # hard-to-round decimal strings (halfway cases, 17-20 significant digits) and other spellings
+    # float() accepts: the fast parser's values must equal float() bit for bit
+    rng = np.random.default_rng(7)
+    spellings = [f"{x:.20g}" for x in rng.uniform(0, 1000, 300)] + [repr(float(x)) for x in rng.uniform(1e-7, 1e7, 300)]
+    spellings += ["0.1", "5.", ".5", "+3", " 4", "1e2", "2.5E-3", "9007199254740993", "0.30000000000000004",
+                  "1.00000000000000011102230246251565404236316680908203125"]
+    lines = [f"1,-1,{s},2,10,20,0.5,-1,-1,-1" for s in spellings]
+    arr, ncols, linenos, _ = motio._parse_fast("\n".join(lines) + "\n", 6, None)
+    assert ncols == 10 and linenos.tolist() == list(range(1, len(lines) + 1))
+    assert [float(v).hex() for v in arr[:, 2]] == [float(s).hex() for s in spellings]

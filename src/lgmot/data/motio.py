@@ -7,7 +7,6 @@ Coordinates in files are 1-based; inside lgmot they are 0-based.
 """
 from __future__ import annotations
 
-import csv
 import io
 import math
 import os
@@ -112,24 +111,19 @@ def _parse_table_ids(path: Path, min_cols: int = 6, seq_length: int | None = Non
     return arr, arr.shape[1], np.asarray(linenos, np.int64), np.asarray(ids, np.int64)
 
 
-_ROUND_TRIP = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
-
-
 def _parse_fast(text: str, min_cols: int, seq_length: int | None
                 ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray] | None:
     """Vectorised parse of a clean comma-separated file; None whenever anything is unusual.
 
     The line-by-line parser then re-reads the text, so every error still names its line.
     """
-    if "," not in text or "#" in text or '"' in text:
+    if "," not in text or "#" in text or '"' in text:  # (an empty file has no comma: numpy would warn)
         return None
     try:
-        # the same floats as Python's float(), so both parsers give identical tables: round_trip
-        # before pandas 3, its default (and the argument deprecated) from pandas 3
-        arr = pd.read_csv(io.StringIO(text), header=None, sep=",", skipinitialspace=True, skip_blank_lines=True,
-                          dtype=np.float64, quoting=csv.QUOTE_NONE, engine="c",
-                          **_ROUND_TRIP).to_numpy(np.float64)
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        # numpy's reader converts each field as Python's float() does (correctly rounded), so both
+        # parsers give identical tables; 2x faster than pandas' round-trip parser on MOT det files
+        arr = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.float64, ndmin=2, comments=None)
+    except ValueError:
         return None
     if arr.ndim != 2 or arr.shape[1] not in ALLOWED_COLUMNS or arr.shape[1] < min_cols or len(arr) == 0:
         return None

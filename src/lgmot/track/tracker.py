@@ -184,13 +184,26 @@ class Tracker:
         starts = range(first, last + 1, unit)
         bounds = np.searchsorted(frames, [*starts, last + 1])
         units = [(u, int(lo), int(hi)) for u, lo, hi in zip(starts, bounds[:-1], bounds[1:]) if hi > lo]
-        done = dict(zip((u for u, _, _ in units), self._pool.map(_track_unit, state, (rows(*u) for u in units), key=key)))
-        cfg = self.config.tracker
-        payloads = []
-        for start, lo, _ in clips:
-            parts = [done[u] for u in range(start, start + cfg.frames_per_graph, unit) if u in done]
-            payloads.append(_Top(float(fps), start, lo, [p[0] for p in parts], [p[1] for p in parts]))
-        yield from self._pool.map(_track_top, state, payloads, key=key)
+        unit_results = self._pool.map(_track_unit, state, (rows(*u) for u in units), key=key)
+        span = self.config.tracker.frames_per_graph
+
+        def tops():
+            # a clip's top level is sent as soon as its units are done (not after every unit of the
+            # sequence), so the workers never wait at a barrier between the two stages
+            done: dict = {}
+            pending = iter(units)
+            for start, lo, _ in clips:
+                while not done or max(done) + unit < start + span:  # until the clip's last unit is in
+                    nxt = next(pending, None)
+                    if nxt is None:
+                        break
+                    done[nxt[0]] = next(unit_results)
+                parts = [done[u] for u in range(start, start + span, unit) if u in done]
+                yield _Top(float(fps), start, lo, [p[0] for p in parts], [p[1] for p in parts])
+                for u in [u for u in done if u < start]:  # earlier clips' units: no later clip holds them
+                    del done[u]
+
+        yield from self._pool.map(_track_top, state, tops(), key=key)
 
 
 @dataclass
