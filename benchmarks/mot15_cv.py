@@ -45,7 +45,7 @@ from lgmot.train.recipes import (CPU_LANGUAGE, LANGUAGE, MOT15_FOLDS, MOT15_SYNT
                                   cpu_recipe, language_losses, mot15_paths, synth_paths)
 
 #: the tracker's own post-processing off: the benchmark applies it (``postchoice``)
-RAW = {"recover": False, "interpolate": False, "smooth": "none"}
+RAW = {"recover": False, "untangle": False, "interpolate": False, "smooth": "none"}
 
 
 def _file_sha(path: Path) -> str:

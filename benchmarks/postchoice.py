@@ -3,9 +3,10 @@ choose and apply it: a small grid of ``TrackerConfig`` settings, the choice on a
 sequences (tracked by that fold's model), and the same settings applied to any tracker's output
 (lgmot's or a peer's), one sequence at a time.
 
-The choice is in two stages, each by the mean of HOTA and IDF1 (TrackEval COMBINED over the
+The choice is in three stages, each by the mean of HOTA and IDF1 (TrackEval COMBINED over the
 training sequences): first recovery (off, or one IoU threshold / end-extrapolation pair) with
-interpolation and no smoothing, then the smoother on top of the chosen recovery.
+interpolation and no smoothing, then crossing repair (off, or one ratio / contact distance pair)
+on top of it, then the smoother on top of both.
 """
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from pathlib import Path
 #: the recipe's tracking threshold; the public MOT15 detections are already cut at 0.5
 FLOOR = 0.1
 #: post-processing fields of TrackerConfig the choice sets (the rest stay the recipe's)
-FIELDS = ("recover", "recover_min_score", "recover_min_iou", "recover_extrapolate", "interpolate", "smooth",
-          "smooth_scale", "smooth_noise")
-INTERP_ONLY = {"recover": False, "interpolate": True, "smooth": "none"}
+FIELDS = ("recover", "recover_min_score", "recover_min_iou", "recover_extrapolate", "untangle", "untangle_ratio",
+          "untangle_near", "interpolate", "smooth", "smooth_scale", "smooth_noise")
+INTERP_ONLY = {"recover": False, "untangle": False, "interpolate": True, "smooth": "none"}
 RECOVERY_GRID = [{"recover": False}] + [
     {"recover": True, "recover_min_score": FLOOR, "recover_min_iou": iou, "recover_extrapolate": ext}
     for iou in (0.3, 0.5, 0.7) for ext in (0, 5, 15)]
+UNTANGLE_GRID = [{"untangle": False}] + [
+    {"untangle": True, "untangle_ratio": r, "untangle_near": n} for r in (0.5, 0.7, 0.85) for n in (0.3, 0.5)]
 SMOOTH_GRID = [{"smooth": "none"}] + [
     {"smooth": "gp", "smooth_scale": s, "smooth_noise": n}
     for s, n in ((5.0, 1.0), (10.0, 1.0), (20.0, 1.0), (10.0, 0.3), (10.0, 3.0), (5.0, 0.3), (10.0, 0.1), (20.0, 0.3))
@@ -31,7 +34,7 @@ SMOOTH_GRID = [{"smooth": "none"}] + [
 
 def grid_key() -> str:
     """Identifies the grid (a finished fold chosen on another grid is re-run)."""
-    return json.dumps([RECOVERY_GRID, SMOOTH_GRID], sort_keys=True)
+    return json.dumps([RECOVERY_GRID, UNTANGLE_GRID, SMOOTH_GRID], sort_keys=True)
 
 
 def label(settings: dict) -> str:
@@ -39,6 +42,8 @@ def label(settings: dict) -> str:
     parts = []
     if settings.get("recover"):
         parts.append(f"recovery (IoU {settings['recover_min_iou']:g}, ends {settings['recover_extrapolate']} f)")
+    if settings.get("untangle"):
+        parts.append(f"crossing repair (ratio {settings['untangle_ratio']:g}, near {settings['untangle_near']:g})")
     if settings.get("interpolate", True):
         parts.append("interp.")
     sm = settings.get("smooth", "none")
@@ -93,7 +98,8 @@ def score(data: Path, results: Path, names) -> dict:
 
 def choose(base_tc, raw: dict, cands: dict, fps: dict, data: Path, log=print) -> tuple[dict, list[dict]]:
     """The settings (a dict of :data:`FIELDS`) that maximise (HOTA + IDF1) / 2 over the sequences of
-    ``raw`` (a fold's training sequences), recovery first, then smoothing; and every tried row."""
+    ``raw`` (a fold's training sequences), recovery first, then crossing repair, then smoothing;
+    and every tried row."""
     tried, memo = [], {}
 
     def run(settings: dict) -> float:
@@ -108,8 +114,9 @@ def choose(base_tc, raw: dict, cands: dict, fps: dict, data: Path, log=print) ->
         return memo[key]
 
     best_rec = max(RECOVERY_GRID, key=lambda r: run({**INTERP_ONLY, **r}))
-    best_sm = max(SMOOTH_GRID, key=lambda sm: run({**INTERP_ONLY, **best_rec, **sm}))
-    return {**INTERP_ONLY, **best_rec, **best_sm}, tried
+    best_un = max(UNTANGLE_GRID, key=lambda u: run({**INTERP_ONLY, **best_rec, **u}))
+    best_sm = max(SMOOTH_GRID, key=lambda sm: run({**INTERP_ONLY, **best_rec, **best_un, **sm}))
+    return {**INTERP_ONLY, **best_rec, **best_un, **best_sm}, tried
 
 
 def save_choice(path: Path, per_sequence: dict) -> None:

@@ -62,6 +62,14 @@ class TrackerConfig:
     recover_min_score: float = 0.1
     recover_min_iou: float = 0.5
     recover_extrapolate: int = 0
+    #: crossing repair (``solve.untangle_crossings``; not in the reference): two tracks whose feet
+    #: came within ``untangle_near`` box heights exchange their continuations when constant-velocity
+    #: fits over ``untangle_window`` boxes each side pair them crossed at under ``untangle_ratio``
+    #: of the linked pairing's error; after recovery, before interpolation
+    untangle: bool = False
+    untangle_ratio: float = 0.7
+    untangle_near: float = 0.3
+    untangle_window: int = 5
     interpolate: bool = True
     #: fill only gaps of at most this many seconds (None: every gap, as the reference)
     interpolate_max_gap_s: float | None = None
@@ -104,6 +112,8 @@ class TrackerConfig:
             raise ValueError("tracker.recover_min_iou is an IoU: 0 to 1")
         if self.recover_extrapolate < 0:
             raise ValueError("tracker.recover_extrapolate must be >= 0 frames")
+        if not (0.0 < self.untangle_ratio <= 1.0 and self.untangle_near > 0 and self.untangle_window >= 2):
+            raise ValueError("tracker.untangle_ratio must be in (0, 1], untangle_near > 0 and untangle_window >= 2")
         if self.smooth not in ("none", "gp", "savgol"):
             raise ValueError("tracker.smooth is 'none', 'gp' or 'savgol'")
         if self.smooth != "none" and not (self.smooth_scale > 0 and self.smooth_noise > 0):
@@ -345,6 +355,8 @@ FIELD_RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "tracker.motion_pred_length": (1, None, False), "tracker.graph_overlap": (0.0, 1.0, False),
     "tracker.node_id_min_ratio": (0.0, 1.0, False), "tracker.min_track_objectness": (0.0, 1.0, False),
     "tracker.interpolate_max_gap_s": (0.0, None, False), "tracker.min_track_len": (0, None, False),
+    "tracker.untangle_ratio": (0.0, 1.0, True), "tracker.untangle_near": (0.0, None, True),
+    "tracker.untangle_window": (2, None, False),
     "model.node_in_dim": (1, None, False), "model.node_enc_dims": (1, None, False),
     "model.edge_enc_dims": (1, None, False), "model.edge_update_dims": (1, None, False),
     "model.node_msg_dims": (1, None, False), "model.classifier_dims": (1, None, False),

@@ -23,6 +23,9 @@ def track(
                                               "recovery on, the recovery floor is lowered to it if above."),
     recover: Optional[bool] = typer.Option(None, "--recover/--no-recover", help="Add low-score detections that "
                                            "continue a track (default: the config's)."),
+    untangle: Optional[bool] = typer.Option(None, "--untangle/--no-untangle", help="Swap back the continuations of "
+                                            "two tracks that met where their motion says they crossed (default: "
+                                            "the config's)."),
     smooth: Optional[str] = typer.Option(None, help="Track smoother: none | gp | savgol (default: the config's)."),
     config: Optional[str] = typer.Option(None, help="Tracker config: lgmot | sushi | a YAML file. Default: the "
                                                     "model's own (tracking settings it was trained with); lgmot with --oracle."),
@@ -73,7 +76,7 @@ def track(
             prepare_out_dir(out)
         cfg = load_config(config) if config else None
         tracker, cfg = load_tracker(cfg, model, oracle, reid, appearance)
-        cfg = with_tracking_options(cfg, min_score, interpolate, recover, smooth)
+        cfg = with_tracking_options(cfg, min_score, interpolate, recover, smooth, untangle)
         tracker.config = cfg
         # the tracker applies min_score (with its fallback for other score scales); only the built-in
         # detector needs a confidence floor as it runs, low enough for the tracker and recovery
@@ -115,7 +118,7 @@ def track(
 
 
 def with_tracking_options(cfg, min_score: float | None = None, interpolate: bool | None = None,
-                          recover: bool | None = None, smooth: str | None = None):
+                          recover: bool | None = None, smooth: str | None = None, untangle: bool | None = None):
     """``cfg`` with the tracking options of the command line that are set (None: the config's).
     ``min_score`` is the tracker's threshold; a recovery floor above it comes down to it."""
     from dataclasses import replace
@@ -129,6 +132,8 @@ def with_tracking_options(cfg, min_score: float | None = None, interpolate: bool
         tc = replace(tc, interpolate=interpolate)
     if recover is not None:
         tc = replace(tc, recover=recover)
+    if untangle is not None:
+        tc = replace(tc, untangle=untangle)
     if smooth is not None:
         if smooth not in SMOOTHERS:
             raise ValueError(f"--smooth: choose from {', '.join(SMOOTHERS)}")

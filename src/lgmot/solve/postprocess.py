@@ -114,13 +114,17 @@ def interpolate(tracks: pd.DataFrame, max_gap: int | None = None) -> pd.DataFram
 def finish_tracks(tracks: pd.DataFrame, tc, fps: float, candidates: pd.DataFrame | None = None) -> pd.DataFrame:
     """The post-processing after the track filters, in order, as ``tc`` (a ``TrackerConfig``) sets it:
     low-score recovery from ``candidates`` (DET_COLUMNS; None or empty: nothing to recover) when
-    ``tc.recover``, interpolation of the gaps when ``tc.interpolate``, smoothing ``tc.smooth``.
+    ``tc.recover``, crossing repair when ``tc.untangle``, interpolation of the gaps when ``tc.interpolate``, smoothing ``tc.smooth``.
     Any tracker's output table can go through it (the benchmarks give the peers' the same)."""
     from .recover import recover_low_score
     from .smooth import smooth_tracks
 
     if tc.recover and candidates is not None and len(candidates):
         tracks = recover_low_score(tracks, candidates, tc.recover_min_iou, tc.recover_extrapolate)
+    if tc.untangle:
+        from .untangle import untangle_crossings
+
+        tracks = untangle_crossings(tracks, tc.untangle_ratio, tc.untangle_near, tc.untangle_window)
     if tc.interpolate:
         tracks = interpolate(tracks, max_gap_frames(tc.interpolate_max_gap_s, fps))
     if tc.smooth != "none":
