@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             + (" '+ interp.': the tracker's output with every gap inside a track filled by linear interpolation "
                "(lgmot's `solve.interpolate`). '+ lgmot post.': the same post-processing as lgmot's chosen "
                "row, per sequence its fold's settings (`solve.finish_tracks`: low-score recovery from the "
-               "detections the tracker left out, interpolation, smoothing)." if args.post_choice else ""))
+               "detections the tracker left out, crossing repair, interpolation, smoothing)." if args.post_choice else ""))
     csv, md = write_table(rows, args.table, note)
     print(f"wrote {csv} and {md}")
     return 0

@@ -142,9 +142,9 @@ def test_malformed_arrays_get_one_line_errors(model_cfg, bad, words):
 @needs_data
 def test_cli_online_writes_the_offline_file_at_full_latency(tmp_path):
     run = CliRunner().invoke
-    # smoothing and recovery look at whole tracks: online mode does neither
+    # smoothing, recovery and crossing repair look at whole tracks: online mode does none of them
     r1 = run(app, ["track", str(SEQ), "-o", str(tmp_path / "off"), "-q", "--clip-workers", "1", "--smooth", "none",
-                   "--no-recover"])
+                   "--no-recover", "--no-untangle"])
     r2 = run(app, ["track", str(SEQ), "-o", str(tmp_path / "on"), "-q", "--online", "--latency", "1000"])
     assert r1.exit_code == 0 and r2.exit_code == 0, r1.output + r2.output
     assert "online, latency 1000" in r2.output

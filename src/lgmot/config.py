@@ -65,10 +65,11 @@ class TrackerConfig:
     #: crossing repair (``solve.untangle_crossings``; not in the reference): two tracks whose feet
     #: came within ``untangle_near`` box heights exchange their continuations when constant-velocity
     #: fits over ``untangle_window`` boxes each side pair them crossed at under ``untangle_ratio``
-    #: of the linked pairing's error; after recovery, before interpolation
+    #: of the linked pairing's error; after recovery, before interpolation. On in the CPU recipe
+    #: (``train.recipes.CPU_POSTPROCESSING``, with the values chosen most on the MOT15 CV training folds)
     untangle: bool = False
     untangle_ratio: float = 0.7
-    untangle_near: float = 0.3
+    untangle_near: float = 0.5
     untangle_window: int = 5
     interpolate: bool = True
     #: fill only gaps of at most this many seconds (None: every gap, as the reference)

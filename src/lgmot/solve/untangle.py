@@ -56,7 +56,7 @@ def _close_pairs(frame: np.ndarray, tid: np.ndarray, feet: np.ndarray, h: np.nda
     return c[np.lexsort((c[:, 2], c[:, 1], c[:, 0]))]
 
 
-def untangle_crossings(tracks: pd.DataFrame, ratio: float = 0.7, near: float = 0.3, window: int = 5) -> pd.DataFrame:
+def untangle_crossings(tracks: pd.DataFrame, ratio: float = 0.7, near: float = 0.5, window: int = 5) -> pd.DataFrame:
     """``tracks`` (frame, id, x, y, w, h, ...; one box per id and frame) with crossed identities
     swapped back (module docstring). Boxes are unchanged; only ``id`` moves between them."""
     if not 0 < ratio <= 1 or near <= 0 or window < 2:
@@ -80,7 +80,7 @@ def untangle_crossings(tracks: pd.DataFrame, ratio: float = 0.7, near: float = 0
         ia, ib = after & (tid == a), after & (tid == b)
         tid[ia], tid[ib] = b, a
     out = t.copy()
-    out["id"] = tid.astype(t["id"].dtype) if np.issubdtype(t["id"].dtype, np.integer) else tid
+    out["id"] = tid.astype(t["id"].dtype)
     return out
 
 

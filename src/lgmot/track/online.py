@@ -102,9 +102,9 @@ class OnlineTracker:
     ``smooth_lag`` (frames, default 0): smooth each track as the config's ``tracker.smooth`` says,
     each output frame with ``smooth_lag`` later frames of its track
     (:class:`lgmot.solve.smooth.FixedLagSmoother`); the output then lags ``latency + smooth_lag``
-    frames (:attr:`delay`). Low-score recovery (``tracker.recover``) looks at whole tracks and is
-    not applied online. With ``smooth_lag=0`` the output is offline tracking's with ``smooth: none``
-    and ``recover: false``.
+    frames (:attr:`delay`). Low-score recovery (``tracker.recover``) and crossing repair
+    (``tracker.untangle``) look at whole tracks and are not applied online. With ``smooth_lag=0`` the
+    output is offline tracking's with ``smooth: none``, ``recover: false`` and ``untangle: false``.
     """
 
     def __init__(self, config: Config, model=None, *, latency: int = 30, fps: float = 30.0,
