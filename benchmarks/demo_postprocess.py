@@ -73,8 +73,8 @@ def main() -> None:
         app = np.full((len(dets), default_encoder().dim), np.nan, np.float32)
         app[linked] = embed_sequence(seq, dets[linked].reset_index(drop=True), default_encoder(),
                                      cache_dir=a.out / "cache", progress=False)
-    tracker.config = replace(cfg, tracker=postchoice.tracker_config(tc, {"recover": False, "interpolate": False,
-                                                                         "smooth": "none"}))
+    raw_settings = {"recover": False, "untangle": False, "interpolate": False, "smooth": "none"}
+    tracker.config = replace(cfg, tracker=postchoice.tracker_config(tc, raw_settings))
     raw = tracker.track_detections(dets, info.fps, appearance=app)
     tracker.close()
     cands = postchoice.candidates(dets, tc.min_score, floor)
@@ -82,8 +82,8 @@ def main() -> None:
     # recovery is not in the recipe (no gain on the CV training folds); shown with the grid's middle setting
     what_if = {"recover": True, "recover_min_score": floor, "recover_min_iou": 0.5, "recover_extrapolate": 5}
     variants = {}
-    for settings in ({"recover": False, "interpolate": False, "smooth": "none"}, postchoice.INTERP_ONLY,
-                     {**postchoice.INTERP_ONLY, **what_if}, adopted, {**adopted, **what_if}):
+    for settings in (raw_settings, postchoice.INTERP_ONLY, {**postchoice.INTERP_ONLY, **what_if},
+                     {**adopted, "untangle": False}, adopted, {**adopted, **what_if}):
         variants.setdefault(postchoice.label(settings), settings)
     rows = []
 
