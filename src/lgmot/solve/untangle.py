@@ -34,26 +34,23 @@ def _line_error(fa: np.ndarray, pa: np.ndarray, fb: np.ndarray, pb: np.ndarray) 
     return float(np.linalg.norm(pred - pb, axis=1).mean())
 
 
-def _close_pairs(frame: np.ndarray, tid: np.ndarray, feet: np.ndarray, h: np.ndarray, near: float) -> np.ndarray:
-    """(K, 4) int64 rows (id_a, id_b, frame, distance in mean heights x 1e6) for every frame where
-    two tracks' feet are closer than ``near`` times their mean height; id_a < id_b, sorted by
-    (id_a, id_b, frame)."""
-    out = []
-    bounds = np.flatnonzero(np.diff(frame)) + 1
-    for rows in np.split(np.arange(len(frame)), bounds):
-        if len(rows) < 2:
-            continue
-        p = feet[rows]
-        d = np.linalg.norm(p[:, None] - p[None], axis=2) / ((h[rows][:, None] + h[rows][None]) / 2)
-        i, j = np.nonzero(np.triu(d < near, 1))
-        if len(i):
-            a, b = tid[rows[i]], tid[rows[j]]
-            lo, hi = np.minimum(a, b), np.maximum(a, b)
-            out.append(np.column_stack([lo, hi, frame[rows[i]], np.round(d[i, j] * 1e6).astype(np.int64)]))
-    if not out:
-        return np.zeros((0, 4), np.int64)
-    c = np.concatenate(out)
-    return c[np.lexsort((c[:, 2], c[:, 1], c[:, 0]))]
+def _close_rows(frame: np.ndarray, feet: np.ndarray, h: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs (i, j), i < j, of boxes in the same frame (``frame`` sorted) whose feet are closer
+    than ``near`` times their mean height, and that distance."""
+    rows_i, rows_j = [], []
+    n = len(frame)
+    for k in range(1, n):  # row r against row r + k of the same frame, for every r at once
+        r = np.flatnonzero(frame[:n - k] == frame[k:])
+        if len(r) == 0:
+            break
+        rows_i.append(r)
+        rows_j.append(r + k)
+    if not rows_i:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    i, j = np.concatenate(rows_i), np.concatenate(rows_j)
+    d = np.linalg.norm(feet[i] - feet[j], axis=1) / ((h[i] + h[j]) / 2)
+    keep = d < near
+    return i[keep], j[keep], d[keep]
 
 
 def untangle_crossings(tracks: pd.DataFrame, ratio: float = 0.7, near: float = 0.5, window: int = 5) -> pd.DataFrame:
@@ -69,61 +66,71 @@ def untangle_crossings(tracks: pd.DataFrame, ratio: float = 0.7, near: float = 0
     h = t["h"].to_numpy(np.float64)
     feet = np.column_stack([t["x"].to_numpy(np.float64) + t["w"].to_numpy(np.float64) / 2,
                             t["y"].to_numpy(np.float64) + h])
+    # which boxes are close never changes (only their ids do), so the pairs are found once
+    ri, rj, dist = _close_rows(frame, feet, h, near)
+    if len(ri) == 0:
+        return t
     judged: set = set()  # contacts already swapped: each is judged once
+    scored: dict = {}  # contact -> (gain, split) or None, until a swap touches one of its tracks
     while True:
-        best = _best_swap(frame, tid, feet, h, ratio, near, window, judged)
+        best = None
+        for contact, run in _contacts(frame, tid, ri, rj, window):
+            if contact in judged:
+                continue
+            if contact not in scored:
+                scored[contact] = _judge(contact, run, frame, tid, feet, h, ri, dist, ratio, window)
+            res = scored[contact]
+            if res is not None and (best is None or res[0] > best[0]):
+                best = (res[0], res[1], contact)
         if best is None:
             break
-        a, b, split, contact = best
+        _, split, contact = best
+        a, b = contact[0], contact[1]
         judged.add(contact)
         after = frame > split
         ia, ib = after & (tid == a), after & (tid == b)
         tid[ia], tid[ib] = b, a
+        scored = {c: v for c, v in scored.items() if a not in c[:2] and b not in c[:2]}
     out = t.copy()
     out["id"] = tid.astype(t["id"].dtype)
     return out
 
 
-def _best_swap(frame, tid, feet, h, ratio: float, near: float, window: int, judged: set):
-    """(id_a, id_b, last frame before the swap, contact) of the contact not in ``judged`` whose
-    crossed pairing gains most over the linked one (and costs under ``ratio`` of it), or None."""
-    pairs = _close_pairs(frame, tid, feet, h, near)
-    if len(pairs) == 0:
+def _contacts(frame, tid, ri, rj, window: int):
+    """(contact (id_a, id_b, first frame, last frame), its entries into ri / rj) per contact under
+    the current ids: runs of close frames of a pair with gaps of at most ``window`` frames."""
+    a, b = tid[ri], tid[rj]
+    lo, hi, f = np.minimum(a, b), np.maximum(a, b), frame[ri]
+    order = np.lexsort((f, hi, lo))
+    lo, hi, f = lo[order], hi[order], f[order]
+    cuts = np.flatnonzero((lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1]) | (f[1:] - f[:-1] > window)) + 1
+    for run in np.split(np.arange(len(order)), cuts):
+        yield (int(lo[run[0]]), int(hi[run[0]]), int(f[run[0]]), int(f[run[-1]])), order[run]
+
+
+def _judge(contact, entries, frame, tid, feet, h, ri, dist, ratio: float, window: int):
+    """(gain, last frame before the swap) when the crossed pairing of ``contact`` costs under
+    ``ratio`` times the linked one (gain: linked - crossed cost), else None."""
+    a, b, t0, t1 = contact
+    sides = []
+    for i in (a, b):
+        r = np.flatnonzero(tid == i)  # the track's rows, in frame order
+        fr = frame[r]
+        before, after = r[fr < t0][-window:], r[fr > t1][:window]
+        if min(len(before), len(after)) < MIN_SIDE or t0 - frame[before[-1]] > MAX_GAP \
+                or frame[after[0]] - t1 > MAX_GAP:
+            return None
+        sides.append((before, after))
+    (ab, aa), (bb, ba) = sides
+    scale = float(np.mean(h[np.concatenate([ab, aa, bb, ba])]))
+
+    def cost(x, y):  # x's fit predicting y, and y's fit predicting x, in box heights
+        return (_line_error(frame[x], feet[x], frame[y], feet[y])
+                + _line_error(frame[y], feet[y], frame[x], feet[x])) / scale
+
+    linked = cost(ab, aa) + cost(bb, ba)
+    crossed = cost(ab, ba) + cost(bb, aa)
+    if crossed >= ratio * linked:
         return None
-    rows_of = {}
-    order = np.lexsort((frame, tid))
-    ids, starts = np.unique(tid[order], return_index=True)
-    for i, s, e in zip(ids, starts, [*starts[1:], len(order)]):
-        rows_of[int(i)] = order[s:e]  # the track's rows in frame order
-    best, best_gain = None, 0.0
-    key = pairs[:, 0] * (tid.max() + 1) + pairs[:, 1]
-    cuts = np.flatnonzero((np.diff(key) != 0) | (np.diff(pairs[:, 2]) > window)) + 1
-    for run in np.split(np.arange(len(pairs)), cuts):
-        a, b = int(pairs[run[0], 0]), int(pairs[run[0], 1])
-        t0, t1 = int(pairs[run[0], 2]), int(pairs[run[-1], 2])
-        if (a, b, t0, t1) in judged:
-            continue
-        sides = []
-        for i in (a, b):
-            r = rows_of[i]
-            fr = frame[r]
-            before, after = r[fr < t0][-window:], r[fr > t1][:window]
-            if min(len(before), len(after)) < MIN_SIDE or t0 - frame[before[-1]] > MAX_GAP \
-                    or frame[after[0]] - t1 > MAX_GAP:
-                break
-            sides.append((before, after))
-        if len(sides) < 2:
-            continue
-        (ab, aa), (bb, ba) = sides
-        scale = float(np.mean(h[np.concatenate([ab, aa, bb, ba])]))
-
-        def cost(x, y):  # x's fit predicting y, and y's fit predicting x, in box heights
-            return (_line_error(frame[x], feet[x], frame[y], feet[y])
-                    + _line_error(frame[y], feet[y], frame[x], feet[x])) / scale
-
-        linked = cost(ab, aa) + cost(bb, ba)
-        crossed = cost(ab, ba) + cost(bb, aa)
-        if crossed < ratio * linked and linked - crossed > best_gain:
-            closest = run[np.argmin(pairs[run, 3])]
-            best, best_gain = (a, b, int(pairs[closest, 2]), (a, b, t0, t1)), linked - crossed
-    return best
+    closest = entries[np.argmin(dist[entries])]
+    return linked - crossed, int(frame[ri[closest]])
