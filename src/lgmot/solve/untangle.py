@@ -34,7 +34,8 @@ def _line_error(fa: np.ndarray, pa: np.ndarray, fb: np.ndarray, pb: np.ndarray) 
     return float(np.linalg.norm(pred - pb, axis=1).mean())
 
 
-def _close_rows(frame: np.ndarray, feet: np.ndarray, h: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarray]:
+def _close_rows(frame: np.ndarray, feet: np.ndarray, h: np.ndarray, near: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row pairs (i, j), i < j, of boxes in the same frame (``frame`` sorted) whose feet are closer
     than ``near`` times their mean height, and that distance."""
     rows_i, rows_j = [], []
