@@ -66,6 +66,25 @@ def test_shared_units_give_the_per_clip_tracks(tmp_path, workers):
     oracle.close()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_shared_units_with_empty_units_give_the_per_clip_tracks(tmp_path, workers):
+    # frames 16-60 hold no detection: three 15-frame units are empty, so some clips have one unit or none,
+    # and a clip's top level must still wait for (only) the units it holds
+    seq = load_sequence(make_sequence(tmp_path / "s", frames=120, people=7, seed=6))
+    dets = seq.detections
+    dets = dets[(dets.frame < 16) | (dets.frame > 60)].reset_index(drop=True)
+    cfg = _small(preset("lgmot"))
+    oracle = Tracker(cfg, oracle=True, workers=workers)
+    gt = gt_identities(seq, dets)
+    out = {}
+    for share in (False, True):
+        oracle.share_units = share
+        out[share] = oracle.track_detections(dets, seq.info.fps, gt_ids=gt)
+    assert out[True].frame.min() < 16 and out[True].frame.max() > 60 and out[True].id.nunique() > 1
+    pd.testing.assert_frame_equal(out[True], out[False])
+    oracle.close()
+
+
 @pytest.mark.skipif(not MOT15.exists(), reason="needs ../shared/data/mot15_train")
 def test_shared_units_give_the_per_clip_tracks_on_mot15_with_the_shipped_model():
     from lgmot.track.run import DEFAULT_MODEL, load_tracker
