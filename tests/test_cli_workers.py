@@ -26,3 +26,27 @@ def test_workers_match_serial(tmp_path):
         c = (tmp_path / "clips" / f"seq{i}.txt").read_text()
         assert a == b == c and a
     assert not [p for p in (tmp_path / "parallel").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_clip_workers_link_ahead_same_files_same_order(tmp_path):
+    """With clip worker processes the next sequence is linked while the current one finishes: same
+    files as one clip worker, summaries printed in sequence order."""
+    import pytest
+
+    from killcheck import MOT15 as mot15
+
+    if not mot15.is_dir():
+        pytest.skip("needs shared/data/mot15_train")
+    root = tmp_path / "root"
+    root.mkdir()
+    names = ["ETH-Sunnyday", "TUD-Campus", "KITTI-17", "TUD-Stadtmitte"]  # multi-clip and one-clip sequences
+    for name in names:
+        (root / name).symlink_to(mot15 / name)
+    runner = CliRunner()
+    outputs = {}
+    for workers in ("1", "2"):
+        res = runner.invoke(app, ["track", str(root), "--out", str(tmp_path / workers), "--clip-workers", workers, "-q"])
+        assert res.exit_code == 0, res.output
+        assert [line.split(":")[0] for line in res.output.splitlines()] == sorted(names)
+        outputs[workers] = {n: (tmp_path / workers / f"{n}.txt").read_bytes() for n in names}
+    assert outputs["1"] == outputs["2"] and all(outputs["1"].values())

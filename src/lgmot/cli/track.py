@@ -96,25 +96,56 @@ def track(
             if errors:
                 fail(errors[0] if len(errors) == 1 else f"{len(errors)} sequences failed; first: {errors[0]}")
             return
-        # each sequence's track filters, post-processing and result file are done on a thread while
-        # the clip workers link the next sequence (same files, in the same order); a video, with
-        # its own progress bar, is written before the next sequence starts
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(1, thread_name_prefix="lgmot-finish") as finishing:
-            pending = None
-            for seq in seqs:
-                rest = _start_one(job, seq, tracker, progress=not quiet)
-                if pending is not None:
-                    typer.echo(pending.result())
-                pending = finishing.submit(rest)
-                if save_video:
-                    typer.echo(pending.result())
-                    pending = None
-            if pending is not None:
-                typer.echo(pending.result())
+        _track_in_turn(job, seqs, tracker, quiet)
     except (InputError, KeyError, ValueError, OSError) as e:
         fail(message(e, out))
+
+
+def _track_in_turn(job: "_Job", seqs: list, tracker, quiet: bool) -> None:
+    """Track ``seqs`` one after another in this process, printing each summary line in order.
+
+    Each sequence's track filters, post-processing and result file are done on a thread while the
+    clip workers link the next sequence; a video, with its own progress bar, is written before the
+    next sequence starts. With clip worker processes the next sequence's linking also starts
+    (its detections read on this thread, its clips queued behind the current sequence's) before the
+    current one is linked, so the workers do not wait at the boundary between two sequences. Every
+    sequence is linked exactly as alone: the same files, in the same order."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..track.parallel import resolve_backend
+
+    ahead = int(not job.online and not job.save_video and tracker.workers > 1
+                and resolve_backend(tracker.backend) == "process")
+    with ThreadPoolExecutor(1, thread_name_prefix="lgmot-finish") as finishing, \
+            ThreadPoolExecutor(1 + ahead, thread_name_prefix="lgmot-link") as linking:
+        pending = None
+
+        def hand_over(rest) -> None:  # in sequence order: print the previous summary, finish this one
+            nonlocal pending
+            rest = rest.result() if ahead else rest
+            if pending is not None:
+                typer.echo(pending.result())
+            pending = finishing.submit(rest)
+            if job.save_video:
+                typer.echo(pending.result())
+                pending = None
+
+        linked: deque = deque()
+        try:
+            for seq in seqs:
+                linked.append(_start_one(job, seq, tracker, progress=not quiet, linking=linking if ahead else None))
+                while len(linked) > ahead:
+                    hand_over(linked.popleft())
+            while linked:
+                hand_over(linked.popleft())
+        except BaseException:  # Ctrl-C, SIGTERM or a failed sequence: start nothing more, stop the workers now
+            for ex in (linking, finishing):
+                ex.shutdown(wait=False, cancel_futures=True)
+            tracker.close(kill=True)
+            raise
+        if pending is not None:
+            typer.echo(pending.result())
 
 
 def with_tracking_options(cfg, min_score: float | None = None, interpolate: bool | None = None,
@@ -181,10 +212,11 @@ def _track_one(job: _Job, seq, tracker, progress: bool) -> str:
     return _start_one(job, seq, tracker, progress)()
 
 
-def _start_one(job: _Job, seq, tracker, progress: bool):
+def _start_one(job: _Job, seq, tracker, progress: bool, linking=None):
     """Detect, embed and link one sequence. Returns the rest as a function (track filters,
     post-processing, the result file and video; it returns the summary line), which may run on
-    another thread while the tracker links the next sequence."""
+    another thread while the tracker links the next sequence. With ``linking`` (an executor) the
+    linking is submitted there and the future of that function is returned."""
     from ..track.run import prepare_inputs
 
     t0 = time.perf_counter()
@@ -192,6 +224,13 @@ def _start_one(job: _Job, seq, tracker, progress: bool):
     inputs = prepare_inputs(seq, job.detections, job.min_score, appearance=job.appearance and tracker.uses_appearance,
                             cache_dir=job.cache_dir, progress=progress, need_gt_ids=job.oracle,
                             encoder=tracker.encoder)
+    if linking is not None:
+        return linking.submit(_link_one, job, seq, tracker, inputs, t0, progress)
+    return _link_one(job, seq, tracker, inputs, t0, progress)
+
+
+def _link_one(job: _Job, seq, tracker, inputs, t0: float, progress: bool):
+    """Link one sequence's prepared inputs; the rest as a function (see :func:`_start_one`)."""
     if job.online:
         from ..track.online import OnlineTracker, track_online
 

@@ -27,7 +27,9 @@ def typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Select ``columns`` in order with lgmot's dtypes (ints for frame/ids/class, float64 otherwise)."""
     out = df.loc[:, columns].copy()
     for c in columns:
-        out[c] = out[c].astype(np.int64 if c in _INT else np.float64)
+        want = np.int64 if c in _INT else np.float64
+        if out[c].dtype != want:  # astype to the same dtype only copies again
+            out[c] = out[c].astype(want)
     return out.reset_index(drop=True)
 
 

@@ -12,7 +12,18 @@ from ..graph.features import score_ranks
 
 
 def _sorted(tracks: pd.DataFrame) -> pd.DataFrame:
-    return typed(tracks, TRACK_COLUMNS).sort_values(["frame", "id"], kind="stable").reset_index(drop=True)
+    t = typed(tracks, TRACK_COLUMNS)
+    if is_sorted(t["frame"].to_numpy(), t["id"].to_numpy()):  # a stable sort would not move a row
+        return t
+    return t.sort_values(["frame", "id"], kind="stable").reset_index(drop=True)
+
+
+def is_sorted(major: np.ndarray, minor: np.ndarray) -> bool:
+    """Rows already in (major, minor) order, ties allowed (what a stable sort leaves as it is)."""
+    if len(major) < 2:
+        return True
+    dm = major[1:] - major[:-1]
+    return bool(np.all((dm > 0) | ((dm == 0) & (minor[1:] >= minor[:-1]))))
 
 
 def _track_mean(t: pd.DataFrame, values: np.ndarray) -> np.ndarray:

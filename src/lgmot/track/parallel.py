@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import threading
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
@@ -73,6 +74,7 @@ class ClipPool:
         self._ex = None
         self._key: tuple | None = None
         self._state: Any = None
+        self._lock = threading.RLock()
 
     def map(self, fn: Callable, state: Any, payloads: Iterable, key: tuple) -> Iterator:
         """``key`` identifies ``state`` for reusing the worker processes (e.g. :func:`state_key` of
@@ -89,7 +91,8 @@ class ClipPool:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="lgmot-clip") as ex:
                 yield from _bounded(ex, lambda p: fn(state, p), payloads, self.workers)
             return
-        ex = self._processes(state, key)
+        with self._lock:  # several threads may map at once (e.g. two sequences' clips)
+            ex = self._processes(state, key)
         try:
             yield from _bounded(ex, _run_task, ((fn, p) for p in payloads), self.workers)
         except BaseException as e:
@@ -120,6 +123,10 @@ class ClipPool:
 
     def close(self, kill: bool = False) -> None:
         """Stop the workers: after the clips in flight, or at once with ``kill``."""
+        with self._lock:
+            self._close(kill)
+
+    def _close(self, kill: bool) -> None:
         if self._ex is not None:
             if kill:
                 from ..workers import kill_workers

@@ -102,9 +102,10 @@ class Tracker:
     def backend(self) -> str:
         return self._pool.backend
 
-    def close(self) -> None:
-        """Stop the clip worker processes (they are also stopped when the tracker is collected)."""
-        self._pool.close()
+    def close(self, kill: bool = False) -> None:
+        """Stop the clip worker processes (they are also stopped when the tracker is collected):
+        after the clips in flight, or at once with ``kill``."""
+        self._pool.close(kill)
 
     def __enter__(self) -> "Tracker":
         return self
@@ -227,8 +228,8 @@ class Linked:
         tracks = drop_short(tracks, cfg.min_track_len)
         tracks = drop_unconfident(tracks, cfg.min_track_score)
         tracks = drop_low_rank(tracks, cfg.min_track_rank)
-        tracks = finish_tracks(tracks, cfg, self.fps, self.candidates)
-        return tracks[TRACK_COLUMNS].sort_values(["frame", "id"]).reset_index(drop=True)
+        tracks = finish_tracks(tracks, cfg, self.fps, self.candidates)  # sorted by frame, then id
+        return tracks[TRACK_COLUMNS].reset_index(drop=True)
 
 
 def tracked_detections(dets: pd.DataFrame, min_score: float, appearance: np.ndarray | None = None,
