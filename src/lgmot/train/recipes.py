@@ -67,7 +67,7 @@ def cpu_recipe(epochs: int = 8, depth_every: int = 25, seed: int = 42, isg: floa
                lr_schedule: str = "cosine", min_score: float = 0.65, directional_motion: bool = True,
                frame_rate_augmentation: float = CPU_FRAME_RATE_AUGMENTATION, augmentation: bool = True,
                loss_ignore: tuple[str, ...] = CPU_LOSS_IGNORE, class_balance: float = CPU_CLASS_BALANCE,
-               spg_steps: str = "all") -> Config:
+               spg_steps: str = "all", num_steps: int = 12) -> Config:
     """``min_score`` 0.65: the reference's detection threshold (A.11, byte065). ``lr_schedule`` cosine:
     with few iterations at a high lr a constant rate leaves the weights noisy at the end.
     ``spg`` 0 (ISG only): in this short schedule SPG collapsed training on 1 of 3 seeds on MOT15 and
@@ -84,14 +84,16 @@ def cpu_recipe(epochs: int = 8, depth_every: int = 25, seed: int = 42, isg: floa
     found too few of their positive edges, most of all across gaps of a few frames; on folds 1-2
     of the MOT15 CV the three (with false-positive pairs also ignored) raised HOTA / IDF1 from
     35.7 / 44.5 to 38.8 / 50.3; keeping the false-positive pairs in the loss (the skip-only recipe) gave the
-    same association over 3 seeds and +2.3 MOTA (``docs/accuracy.md``)."""
+    same association over 3 seeds and +2.3 MOTA (``docs/accuracy.md``). ``num_steps``: message-passing
+    steps (the references' 12), the classifier trained on every step but the first, as theirs."""
     cfg = preset(base)
     tr = replace(cfg.train, epochs=epochs, depth_pretrain_iteration=depth_every, seed=seed,
                  isg_weight=isg, spg_weight=spg, lr=lr, batch_size=batch_size, lr_schedule=lr_schedule,
                  frame_rate_augmentation=frame_rate_augmentation, augmentation=augmentation,
                  loss_ignore=tuple(loss_ignore), class_balance=class_balance, spg_steps=spg_steps)
     return replace(cfg, name=name, train=tr, tracker=replace(cfg.tracker, min_score=min_score, **CPU_POSTPROCESSING),
-                   model=replace(cfg.model, directional_motion=directional_motion))
+                   model=replace(cfg.model, directional_motion=directional_motion, num_steps=num_steps,
+                                 num_class_steps=max(1, num_steps - 1)))
 
 
 def mot15_paths(data: Path, names=MOT15_TRAIN) -> list[Path]:
