@@ -3,10 +3,11 @@ choose and apply it: a small grid of ``TrackerConfig`` settings, the choice on a
 sequences (tracked by that fold's model), and the same settings applied to any tracker's output
 (lgmot's or a peer's), one sequence at a time.
 
-The choice is in three stages, each by the mean of HOTA and IDF1 (TrackEval COMBINED over the
+The choice is in four stages, each by the mean of HOTA and IDF1 (TrackEval COMBINED over the
 training sequences): first recovery (off, or one IoU threshold / end-extrapolation pair) with
 interpolation and no smoothing, then crossing repair (off, or one ratio / contact distance pair)
-on top of it, then the smoother on top of both.
+on top of it, then the smoother on top of both, then the shortest track kept (2, 5, 10 or 20
+boxes; every tracker's output first loses its shorter tracks, as lgmot's tracker drops them).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 FLOOR = 0.1
 #: post-processing fields of TrackerConfig the choice sets (the rest stay the recipe's)
 FIELDS = ("recover", "recover_min_score", "recover_min_iou", "recover_extrapolate", "untangle", "untangle_ratio",
-          "untangle_near", "interpolate", "smooth", "smooth_scale", "smooth_noise")
+          "untangle_near", "interpolate", "smooth", "smooth_scale", "smooth_noise", "min_track_len")
 INTERP_ONLY = {"recover": False, "untangle": False, "interpolate": True, "smooth": "none"}
 RECOVERY_GRID = [{"recover": False}] + [
     {"recover": True, "recover_min_score": FLOOR, "recover_min_iou": iou, "recover_extrapolate": ext}
@@ -30,16 +31,20 @@ SMOOTH_GRID = [{"smooth": "none"}] + [
     {"smooth": "gp", "smooth_scale": s, "smooth_noise": n}
     for s, n in ((5.0, 1.0), (10.0, 1.0), (20.0, 1.0), (10.0, 0.3), (10.0, 3.0), (5.0, 0.3), (10.0, 0.1), (20.0, 0.3))
 ] + [{"smooth": "savgol", "smooth_scale": s} for s in (3.0, 7.0, 10.0, 15.0)]
+#: the shortest track kept, in boxes before interpolation (2, the reference's, drops single boxes)
+MIN_LEN_GRID = [{"min_track_len": n} for n in (2, 5, 10, 20)]
 
 
 def grid_key() -> str:
     """Identifies the grid (a finished fold chosen on another grid is re-run)."""
-    return json.dumps([RECOVERY_GRID, UNTANGLE_GRID, SMOOTH_GRID], sort_keys=True)
+    return json.dumps([RECOVERY_GRID, UNTANGLE_GRID, SMOOTH_GRID, MIN_LEN_GRID], sort_keys=True)
 
 
 def label(settings: dict) -> str:
     """Short text for a settings dict: what the post-processing includes."""
     parts = []
+    if settings.get("min_track_len", 2) > 2:
+        parts.append(f"tracks >= {settings['min_track_len']} boxes")
     if settings.get("recover"):
         parts.append(f"recovery (IoU {settings['recover_min_iou']:g}, ends {settings['recover_extrapolate']} f)")
     if settings.get("untangle"):
@@ -98,8 +103,8 @@ def score(data: Path, results: Path, names) -> dict:
 
 def choose(base_tc, raw: dict, cands: dict, fps: dict, data: Path, log=print) -> tuple[dict, list[dict]]:
     """The settings (a dict of :data:`FIELDS`) that maximise (HOTA + IDF1) / 2 over the sequences of
-    ``raw`` (a fold's training sequences), recovery first, then crossing repair, then smoothing;
-    and every tried row."""
+    ``raw`` (a fold's training sequences), recovery first, then crossing repair, then smoothing, then
+    the shortest track kept; and every tried row."""
     tried, memo = [], {}
 
     def run(settings: dict) -> float:
@@ -116,7 +121,8 @@ def choose(base_tc, raw: dict, cands: dict, fps: dict, data: Path, log=print) ->
     best_rec = max(RECOVERY_GRID, key=lambda r: run({**INTERP_ONLY, **r}))
     best_un = max(UNTANGLE_GRID, key=lambda u: run({**INTERP_ONLY, **best_rec, **u}))
     best_sm = max(SMOOTH_GRID, key=lambda sm: run({**INTERP_ONLY, **best_rec, **best_un, **sm}))
-    return {**INTERP_ONLY, **best_rec, **best_un, **best_sm}, tried
+    best_len = max(MIN_LEN_GRID, key=lambda n: run({**INTERP_ONLY, **best_rec, **best_un, **best_sm, **n}))
+    return {**INTERP_ONLY, **best_rec, **best_un, **best_sm, **best_len}, tried
 
 
 def save_choice(path: Path, per_sequence: dict) -> None:

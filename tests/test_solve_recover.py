@@ -128,3 +128,17 @@ def test_finish_tracks_recovers_then_interpolates_then_smooths():
     np.testing.assert_allclose(sm[["x", "y", "w", "h"]].to_numpy(), out[["x", "y", "w", "h"]].to_numpy(), atol=1e-8)
     # recovery off: only interpolation
     assert (finish_tracks(t, replace(tc, recover=False), 25.0, c).score == 0.9).all()
+
+
+def test_finish_tracks_first_drops_tracks_shorter_than_min_track_len():
+    """Any tracker's output loses its tracks of fewer than ``min_track_len`` boxes before the rest
+    (lgmot's tracker drops them already); a gap inside a kept track is still filled."""
+    from lgmot.config import TrackerConfig
+    from lgmot.solve import finish_tracks
+
+    t = tracks(walker(range(1, 4)) + walker(range(6, 8))  # 5 boxes, a 2-frame gap
+               + walker(range(20, 23), tid=2) + walker([30], tid=3))  # 3 boxes; 1 box
+    out = finish_tracks(t, TrackerConfig(min_track_len=2), 25.0)
+    assert sorted(out.id.unique()) == [1, 2] and len(out) == 7 + 3
+    out = finish_tracks(t, TrackerConfig(min_track_len=4), 25.0)
+    assert out.id.unique().tolist() == [1] and out.frame.tolist() == list(range(1, 8))

@@ -123,13 +123,16 @@ def interpolate(tracks: pd.DataFrame, max_gap: int | None = None) -> pd.DataFram
 
 
 def finish_tracks(tracks: pd.DataFrame, tc, fps: float, candidates: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The post-processing after the track filters, in order, as ``tc`` (a ``TrackerConfig``) sets it:
+    """The post-processing, in order, as ``tc`` (a ``TrackerConfig``) sets it: tracks of fewer than
+    ``tc.min_track_len`` boxes dropped (lgmot's tracker has already applied it: the same result),
     low-score recovery from ``candidates`` (DET_COLUMNS; None or empty: nothing to recover) when
     ``tc.recover``, crossing repair when ``tc.untangle``, interpolation of the gaps when ``tc.interpolate``, smoothing ``tc.smooth``.
     Any tracker's output table can go through it (the benchmarks give the peers' the same)."""
     from .recover import recover_low_score
     from .smooth import smooth_tracks
 
+    if tc.min_track_len > 1:
+        tracks = drop_short(tracks, tc.min_track_len)
     if tc.recover and candidates is not None and len(candidates):
         tracks = recover_low_score(tracks, candidates, tc.recover_min_iou, tc.recover_extrapolate)
     if tc.untangle:
