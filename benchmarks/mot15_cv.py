@@ -120,6 +120,9 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
         chosen, tried = dict(postchoice.INTERP_ONLY), []
     log(f"fold {k + 1}: chosen {postchoice.label(chosen)}")
     postchoice.apply(raw, cands, fps, postchoice.tracker_config(base_tc, postchoice.INTERP_ONLY), out / "results_interp")
+    # the choice without its last stage (the recipe's shortest track, 2 boxes), to show what that stage does
+    postchoice.apply(raw, cands, fps, postchoice.tracker_config(base_tc, {**chosen, "min_track_len": base_tc.min_track_len}),
+                     out / "results_len2")
     t0 = time.perf_counter()
     postchoice.apply(raw, cands, fps, postchoice.tracker_config(base_tc, chosen), out / "results")
     assoc_s += time.perf_counter() - t0  # the post-processing counts in lgmot's time (file writing too)
