@@ -50,3 +50,28 @@ def test_clip_workers_link_ahead_same_files_same_order(tmp_path):
         assert [line.split(":")[0] for line in res.output.splitlines()] == sorted(names)
         outputs[workers] = {n: (tmp_path / workers / f"{n}.txt").read_bytes() for n in names}
     assert outputs["1"] == outputs["2"] and all(outputs["1"].values())
+
+
+def test_bad_sequence_after_a_linked_one_still_writes_the_earlier_one(tmp_path):
+    """Linking ahead: when the second sequence's detections are bad, the first (already being linked)
+    is still finished and written, and the error names the bad file and line."""
+    import pytest
+
+    from killcheck import MOT15 as mot15
+
+    if not mot15.is_dir():
+        pytest.skip("needs shared/data/mot15_train")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "ETH-Sunnyday").symlink_to(mot15 / "ETH-Sunnyday")
+    bad = root / "KITTI-17"
+    (bad / "det").mkdir(parents=True)
+    (bad / "seqinfo.ini").write_text((mot15 / "KITTI-17" / "seqinfo.ini").read_text())
+    lines = (mot15 / "KITTI-17" / "det" / "det.txt").read_text().splitlines()
+    lines[4] = "1,-1,not-a-number,2,3,4,0.9,-1,-1,-1"
+    (bad / "det" / "det.txt").write_text("\n".join(lines) + "\n")
+    res = CliRunner().invoke(app, ["track", str(root), "--out", str(tmp_path / "out"), "--clip-workers", "2", "-q"])
+    assert res.exit_code != 0
+    assert "KITTI-17/det/det.txt:5:" in res.output
+    assert (tmp_path / "out" / "ETH-Sunnyday.txt").read_text()
+    assert not (tmp_path / "out" / "KITTI-17.txt").exists()

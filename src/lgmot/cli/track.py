@@ -134,7 +134,16 @@ def _track_in_turn(job: "_Job", seqs: list, tracker, quiet: bool) -> None:
         linked: deque = deque()
         try:
             for seq in seqs:
-                linked.append(_start_one(job, seq, tracker, progress=not quiet, linking=linking if ahead else None))
+                try:
+                    started = _start_one(job, seq, tracker, progress=not quiet, linking=linking if ahead else None)
+                except Exception:  # this sequence's inputs are bad: the ones before it still finish
+                    while linked:
+                        hand_over(linked.popleft())
+                    if pending is not None:
+                        typer.echo(pending.result())
+                        pending = None
+                    raise
+                linked.append(started)
                 while len(linked) > ahead:
                     hand_over(linked.popleft())
             while linked:
