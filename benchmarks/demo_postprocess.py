@@ -73,7 +73,7 @@ def main() -> None:
         app = np.full((len(dets), default_encoder().dim), np.nan, np.float32)
         app[linked] = embed_sequence(seq, dets[linked].reset_index(drop=True), default_encoder(),
                                      cache_dir=a.out / "cache", progress=False)
-    raw_settings = {"recover": False, "untangle": False, "interpolate": False, "smooth": "none"}
+    raw_settings = {"recover": False, "untangle": False, "interpolate": False, "smooth": "none", "min_track_len": 2}
     tracker.config = replace(cfg, tracker=postchoice.tracker_config(tc, raw_settings))
     raw = tracker.track_detections(dets, info.fps, appearance=app)
     tracker.close()
@@ -83,7 +83,8 @@ def main() -> None:
     what_if = {"recover": True, "recover_min_score": floor, "recover_min_iou": 0.5, "recover_extrapolate": 5}
     variants = {}
     for settings in (raw_settings, postchoice.INTERP_ONLY, {**postchoice.INTERP_ONLY, **what_if},
-                     {**adopted, "untangle": False}, adopted, {**adopted, **what_if}):
+                     {**adopted, "untangle": False}, {**adopted, "min_track_len": 2}, adopted,
+                     {**adopted, **what_if}):
         variants.setdefault(postchoice.label(settings), settings)
     rows = []
 

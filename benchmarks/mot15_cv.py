@@ -44,8 +44,9 @@ from lgmot.train.prepare import prepare_train_sequences  # noqa: E402
 from lgmot.train.recipes import (CPU_LANGUAGE, LANGUAGE, MOT15_FOLDS, MOT15_SYNTH_EXTRA, MOT15_TRAIN,  # noqa: E402
                                   cpu_recipe, language_losses, mot15_paths, synth_paths)
 
-#: the tracker's own post-processing off: the benchmark applies it (``postchoice``)
-RAW = {"recover": False, "untangle": False, "interpolate": False, "smooth": "none"}
+#: the tracker's own post-processing off (single boxes dropped, the reference's): the benchmark
+#: applies it (``postchoice``)
+RAW = {"recover": False, "untangle": False, "interpolate": False, "smooth": "none", "min_track_len": 2}
 
 
 def _file_sha(path: Path) -> str:
@@ -120,8 +121,8 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
         chosen, tried = dict(postchoice.INTERP_ONLY), []
     log(f"fold {k + 1}: chosen {postchoice.label(chosen)}")
     postchoice.apply(raw, cands, fps, postchoice.tracker_config(base_tc, postchoice.INTERP_ONLY), out / "results_interp")
-    # the choice without its last stage (the recipe's shortest track, 2 boxes), to show what that stage does
-    postchoice.apply(raw, cands, fps, postchoice.tracker_config(base_tc, {**chosen, "min_track_len": base_tc.min_track_len}),
+    # the choice without its last stage (the reference's shortest track, 2 boxes), to show what that stage does
+    postchoice.apply(raw, cands, fps, postchoice.tracker_config(base_tc, {**chosen, "min_track_len": 2}),
                      out / "results_len2")
     t0 = time.perf_counter()
     postchoice.apply(raw, cands, fps, postchoice.tracker_config(base_tc, chosen), out / "results")

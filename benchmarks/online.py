@@ -97,13 +97,35 @@ def _peer_run(name: str, dets: pd.DataFrame, fps: float, width: int, height: int
 
 
 # ------------------------------------------------------------------------------------------------
+def drop_short_causal(tracks: pd.DataFrame, min_len: int, look_ahead: int) -> pd.DataFrame:
+    """The rows whose track has at least ``min_len`` boxes up to ``look_ahead`` frames after the row's
+    own frame: ``min_track_len`` judged when a row is output, as lgmot's online tracker judges it at
+    a latency of ``look_ahead`` frames."""
+    if min_len <= 1 or tracks.empty:
+        return tracks
+    t = tracks.sort_values(["id", "frame"], kind="stable")
+    ids = t["id"].to_numpy(np.int64)
+    fr = t["frame"].to_numpy(np.int64)
+    span = int(fr.max()) + look_ahead + 1
+    key = ids * span + fr
+    first = np.searchsorted(key, ids * span, side="left")
+    upto = np.searchsorted(key, key + look_ahead, side="right")
+    return t[(upto - first) >= min_len].sort_values(["frame", "id"], kind="stable").reset_index(drop=True)
+
+
 def peer_online_post(tracks: pd.DataFrame, lag: int, gap: int | None, peer_gap: int, tc) -> dict[str, pd.DataFrame]:
     """A peer's raw output with lgmot's online post-processing, at lgmot's delay: '+lagL' the
     fixed-lag smoother alone; '+gapG+lagL' gaps of up to G frames filled first (what lgmot's online
-    interpolation can fill at latency G), then the smoother: G + L frames of delay in all."""
+    interpolation can fill at latency G), then the smoother: G + L frames of delay in all;
+    '+gapG+lenN+lagL' (when lgmot's ``min_track_len`` N is above 2) first drops the rows whose track
+    has fewer than N boxes up to G frames later, lgmot's online track-length rule at latency G."""
     sm = (lag, tc.smooth, tc.smooth_scale, tc.smooth_noise)
-    filled = interpolate(tracks, peer_gap if gap is None else min(gap, peer_gap))
-    return {f"+lag{lag}": fixed_lag_smooth(tracks, *sm), f"+gap{peer_gap}+lag{lag}": fixed_lag_smooth(filled, *sm)}
+    g = peer_gap if gap is None else min(gap, peer_gap)
+    out = {f"+lag{lag}": fixed_lag_smooth(tracks, *sm), f"+gap{peer_gap}+lag{lag}": fixed_lag_smooth(interpolate(tracks, g), *sm)}
+    if tc.min_track_len > 2:
+        short = drop_short_causal(tracks, tc.min_track_len, peer_gap)
+        out[f"+gap{peer_gap}+len{tc.min_track_len}+lag{lag}"] = fixed_lag_smooth(interpolate(short, g), *sm)
+    return out
 
 
 def _key(lat: int, lag: int) -> str:
@@ -194,7 +216,10 @@ def score_mot15(runs: list[Path], latencies, out: Path, peers=PEERS, lags=(0,), 
                   f"update {row['mean_ms']:.2f} ms (p99 {row['p99_ms']:.1f})", flush=True)
         if si == 0:
             for name in peers:
-                for suffix in ("", "+interp", *[x for g in lags if g for x in (f"+lag{g}", f"+gap{peer_gap}+lag{g}")]):
+                lens = (f"+gap{peer_gap}+len{tc.min_track_len}",) if tc.min_track_len > 2 else ()
+                for suffix in ("", "+interp", *[x for g in lags if g
+                                                for x in (f"+lag{g}", f"+gap{peer_gap}+lag{g}",
+                                                          *[f"{h}+lag{g}" for h in lens])]):
                     row = score_results(name + suffix, out / "peers" / (name + suffix), gt_root)
                     row.update(_time_stats(t[name]))
                     res["peers"][name + suffix] = {k: v for k, v in row.items() if k != "tracker"}
@@ -314,8 +339,13 @@ def _peer_latency(name: str) -> str:
     if "+lag" not in name:
         return "0"
     head, lag = name.rsplit("+lag", 1)
+    length = None
+    if "+len" in head:
+        head, length = head.rsplit("+len", 1)
     gap = head.rsplit("+gap", 1)[1] if "+gap" in head else None
-    return f"{gap} (gaps filled) + smoothing {lag}" if gap else f"0 + smoothing {lag}"
+    if not gap:
+        return f"0 + smoothing {lag}"
+    return f"{gap} (gaps filled{f', tracks >= {length} boxes' if length else ''}) + smoothing {lag}"
 
 
 def report() -> Path:

@@ -21,7 +21,8 @@ FLOOR = 0.1
 #: post-processing fields of TrackerConfig the choice sets (the rest stay the recipe's)
 FIELDS = ("recover", "recover_min_score", "recover_min_iou", "recover_extrapolate", "untangle", "untangle_ratio",
           "untangle_near", "interpolate", "smooth", "smooth_scale", "smooth_noise", "min_track_len")
-INTERP_ONLY = {"recover": False, "untangle": False, "interpolate": True, "smooth": "none"}
+#: the reference's post-processing: single boxes dropped, gaps interpolated
+INTERP_ONLY = {"recover": False, "untangle": False, "interpolate": True, "smooth": "none", "min_track_len": 2}
 RECOVERY_GRID = [{"recover": False}] + [
     {"recover": True, "recover_min_score": FLOOR, "recover_min_iou": iou, "recover_extrapolate": ext}
     for iou in (0.3, 0.5, 0.7) for ext in (0, 5, 15)]
