@@ -196,7 +196,8 @@ def score_mot15(runs: list[Path], latencies, out: Path, peers=PEERS, lags=(0,), 
         return None
     res: dict = {"runs": [str(r) for r in runs], "latencies": list(latencies), "smooth_lags": list(lags), "tracker": {
         "min_score": tc.min_score, "interpolate": tc.interpolate, "frames_per_graph": tc.frames_per_graph,
-        "smooth": tc.smooth, "smooth_scale": tc.smooth_scale, "smooth_noise": tc.smooth_noise},
+        "smooth": tc.smooth, "smooth_scale": tc.smooth_scale, "smooth_noise": tc.smooth_noise,
+        "min_track_len": tc.min_track_len, "untangle": tc.untangle},
         "lgmot": {}, "peers": {}}
     for si, run in enumerate(runs):
         t: dict[str, list] = {}
@@ -378,13 +379,19 @@ def report() -> Path:
         atomic_write_text(RESULTS / "online.csv", pd.DataFrame(csv_rows).to_csv(index=False, float_format="%.4f"))
         lines += ["", f"lgmot rows: mean ± std over {seeds} seed(s) of fold models; each seed's 11 held-out result "
                   "files scored together (TrackEval COMBINED, no preprocessing). Public detections, lgmot's "
-                  f"min_score {m['tracker']['min_score']} applied for every tracker; lgmot interpolates gaps (its "
-                  "default; offline also smooths whole tracks, "
-                  f"{m['tracker'].get('smooth', 'none')}), '+interp' rows add the same interpolation to a peer "
+                  f"min_score {m['tracker']['min_score']} applied for every tracker; lgmot interpolates gaps and "
+                  f"drops tracks of fewer than {m['tracker'].get('min_track_len', 2)} boxes (online: judged when a "
+                  "row is output, on the boxes of its track known then); offline it also smooths whole tracks ("
+                  f"{m['tracker'].get('smooth', 'none')})"
+                  + (" and repairs crossings" if m['tracker'].get('untangle') else "") +
+                  " with the CPU recipe's fixed settings (values taken from the choices made on the training folds "
+                  "of all three folds, so this row is not strictly held out: `benchmarks/mot15_cv.py`'s per-fold "
+                  "choice is). '+interp' rows add the same interpolation to a peer "
                   "(which makes the peer offline). 'latency L + smoothing S': the smoother over each track with S "
                   "frames of look-ahead (output S frames later; '+lagS' peer rows get the same, on their raw "
                   "output; '+gapG+lagS' rows first fill gaps of up to G frames, as lgmot's online interpolation "
-                  "can at latency G). "
+                  "can at latency G; '+gapG+lenN+lagS' rows before that drop the rows whose track has fewer than "
+                  "N boxes up to G frames later, lgmot's online track-length rule at latency G). "
                   "Update times: wall clock of every `update()` call on one thread on a 2-core machine that ran "
                   "other jobs too (the CPU-time table below is the fair cost), offline: seconds per frame of "
                   "`track_detections`, 1 clip worker."
