@@ -100,7 +100,8 @@ def post_rows(label: str, folder: Path, seqs: list[Sequence], raw: dict, min_sco
                                      for n in sorted(raw))).hexdigest()[:16]
     rows = []
     for suffix, settings in (("interp.", {n: postchoice.INTERP_ONLY for n in raw}), ("lgmot post.", choice)):
-        key = json.dumps({"raw": digest, "settings": {n: settings[n] for n in sorted(raw)}}, sort_keys=True)
+        key = json.dumps({"raw": digest, "settings": {n: settings[n] for n in sorted(raw)},
+                          "code": postchoice.code_key()}, sort_keys=True)
         out = folder.with_name(folder.name + "+" + suffix.replace(" ", "_").rstrip("."))
         cached = out / "score.json"
         if cached.is_file() and json.loads(cached.read_text()).get("key") == key:

@@ -41,6 +41,19 @@ def grid_key() -> str:
     return json.dumps([RECOVERY_GRID, UNTANGLE_GRID, SMOOTH_GRID, MIN_LEN_GRID], sort_keys=True)
 
 
+def code_key() -> str:
+    """SHA-256 of the post-processing's source (``lgmot.solve``): a cached score made by other code is
+    recomputed."""
+    import hashlib
+
+    import lgmot.solve
+
+    h = hashlib.sha256()
+    for f in sorted(Path(lgmot.solve.__file__).parent.glob("*.py")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def label(settings: dict) -> str:
     """Short text for a settings dict: what the post-processing includes."""
     parts = []
