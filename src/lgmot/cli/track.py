@@ -101,6 +101,23 @@ def track(
         fail(message(e, out))
 
 
+def _exit_interrupted() -> None:
+    """Leave at once after Ctrl-C or SIGTERM, once the workers are killed (result files are written
+    atomically, so none is left half-written). A normal exit could hang: a worker killed while it
+    sent a result leaves a cut message in its pool's pipe, and the pool's reader thread, which the
+    interpreter joins at exit, then blocks on it for ever (as may a thread waiting on that result)."""
+    import os
+    import sys
+
+    typer.echo("Aborted!", err=True)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(130)
+
+
 def _track_in_turn(job: "_Job", seqs: list, tracker, quiet: bool) -> None:
     """Track ``seqs`` one after another in this process, printing each summary line in order.
 
@@ -148,10 +165,12 @@ def _track_in_turn(job: "_Job", seqs: list, tracker, quiet: bool) -> None:
                     hand_over(linked.popleft())
             while linked:
                 hand_over(linked.popleft())
-        except BaseException:  # Ctrl-C, SIGTERM or a failed sequence: start nothing more, stop the workers now
+        except BaseException as e:  # Ctrl-C, SIGTERM or a failed sequence: start nothing more, stop the workers now
             for ex in (linking, finishing):
                 ex.shutdown(wait=False, cancel_futures=True)
-            tracker.close(kill=True)
+            tracker.stop()  # also keeps a thread still linking ahead from forking new workers
+            if isinstance(e, KeyboardInterrupt):
+                _exit_interrupted()
             raise
         if pending is not None:
             typer.echo(pending.result())
@@ -330,8 +349,10 @@ def _track_parallel(job: _Job, seqs: list, workers: int, quiet: bool) -> list[st
     try:
         with Progress(*columns, console=console, transient=True, disable=quiet) as bar:
             _collect(pool, job, seqs, bar, errors)
-    except BaseException:  # Ctrl-C, SIGTERM: no worker may go on writing result files
+    except BaseException as e:  # Ctrl-C, SIGTERM: no worker may go on writing result files
         kill_workers(pool)
+        if isinstance(e, KeyboardInterrupt):
+            _exit_interrupted()
         raise
     pool.shutdown(wait=True)
     return errors

@@ -75,6 +75,7 @@ class ClipPool:
         self._key: tuple | None = None
         self._state: Any = None
         self._lock = threading.RLock()
+        self._stopped = False
 
     def map(self, fn: Callable, state: Any, payloads: Iterable, key: tuple) -> Iterator:
         """``key`` identifies ``state`` for reusing the worker processes (e.g. :func:`state_key` of
@@ -105,6 +106,8 @@ class ClipPool:
             raise
 
     def _processes(self, state: Any, key: tuple):
+        if self._stopped:
+            raise RuntimeError("the clip workers were stopped")
         if self._ex is not None and self._key == (key, self.workers):
             return self._ex
         self.close()
@@ -125,6 +128,13 @@ class ClipPool:
         """Stop the workers: after the clips in flight, or at once with ``kill``."""
         with self._lock:
             self._close(kill)
+
+    def stop(self) -> None:
+        """Kill the workers at once and start no new ones: a command being interrupted, whose other
+        threads (e.g. one linking the next sequence) must not fork fresh workers after the kill."""
+        with self._lock:
+            self._stopped = True
+            self._close(kill=True)
 
     def _close(self, kill: bool) -> None:
         if self._ex is not None:

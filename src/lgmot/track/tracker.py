@@ -107,6 +107,12 @@ class Tracker:
         after the clips in flight, or at once with ``kill``."""
         self._pool.close(kill)
 
+    def stop(self) -> None:
+        """Kill the clip worker processes at once and start no new ones: for a command being
+        interrupted while another of its threads may still be about to link (the tracker cannot
+        link with clip workers afterwards)."""
+        self._pool.stop()
+
     def __enter__(self) -> "Tracker":
         return self
 
