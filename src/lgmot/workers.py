@@ -57,6 +57,7 @@ def die_with_parent(parent_pid: int, use_pdeathsig: bool = True) -> None:
 def kill_workers(executor) -> None:
     """Stop a ``ProcessPoolExecutor`` now: drop queued work and SIGKILL its processes."""
     procs = list((getattr(executor, "_processes", None) or {}).values())
+    writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)  # shutdown() drops it
     for p in procs:
         try:
             p.kill()
@@ -71,3 +72,18 @@ def kill_workers(executor) -> None:
             p.join(timeout=5)
         except (OSError, AttributeError, AssertionError):
             pass
+    # A worker killed while it sent a result leaves a cut message in the result pipe, and the pool's
+    # reader thread (which the interpreter joins at exit) would wait for the rest of it for ever.
+    # With every worker dead, closing this process's copy of the pipe's write end ends that wait.
+    if writer is not None and not any(_alive(p) for p in procs):
+        try:
+            writer.close()
+        except OSError:
+            pass
+
+
+def _alive(p) -> bool:
+    try:
+        return p.is_alive()
+    except (OSError, AssertionError, ValueError):
+        return False

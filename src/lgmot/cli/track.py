@@ -102,10 +102,10 @@ def track(
 
 
 def _exit_interrupted() -> None:
-    """Leave at once after Ctrl-C or SIGTERM, once the workers are killed (result files are written
-    atomically, so none is left half-written). A normal exit could hang: a worker killed while it
-    sent a result leaves a cut message in its pool's pipe, and the pool's reader thread, which the
-    interpreter joins at exit, then blocks on it for ever (as may a thread waiting on that result)."""
+    """Leave at once after Ctrl-C or SIGTERM, once the workers are killed: no thread of this process
+    (one finishing a sequence, one linking the next) may go on and write a result file after the
+    interrupt, and none may keep the interpreter from exiting. Result files are written atomically,
+    so none is left half-written."""
     import os
     import sys
 
