@@ -11,6 +11,7 @@ boxes; every tracker's output first loses its shorter tracks, as lgmot's tracker
 """
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 from dataclasses import replace
@@ -41,6 +42,7 @@ def grid_key() -> str:
     return json.dumps([RECOVERY_GRID, UNTANGLE_GRID, SMOOTH_GRID, MIN_LEN_GRID], sort_keys=True)
 
 
+@functools.lru_cache(maxsize=None)
 def code_key() -> str:
     """SHA-256 of the post-processing's source (``lgmot.solve``): a cached score made by other code is
     recomputed."""

@@ -149,22 +149,26 @@ def _track_in_turn(job: "_Job", seqs: list, tracker, quiet: bool) -> None:
                 pending = None
 
         linked: deque = deque()
+
+        def drain() -> None:  # finish every sequence linked so far, in order, and print the last summary
+            nonlocal pending
+            while linked:
+                hand_over(linked.popleft())
+            if pending is not None:
+                typer.echo(pending.result())
+                pending = None
+
         try:
             for seq in seqs:
                 try:
                     started = _start_one(job, seq, tracker, progress=not quiet, linking=linking if ahead else None)
                 except Exception:  # this sequence's inputs are bad: the ones before it still finish
-                    while linked:
-                        hand_over(linked.popleft())
-                    if pending is not None:
-                        typer.echo(pending.result())
-                        pending = None
+                    drain()
                     raise
                 linked.append(started)
                 while len(linked) > ahead:
                     hand_over(linked.popleft())
-            while linked:
-                hand_over(linked.popleft())
+            drain()
         except BaseException as e:  # Ctrl-C, SIGTERM or a failed sequence: start nothing more, stop the workers now
             for ex in (linking, finishing):
                 ex.shutdown(wait=False, cancel_futures=True)
@@ -172,8 +176,6 @@ def _track_in_turn(job: "_Job", seqs: list, tracker, quiet: bool) -> None:
             if isinstance(e, KeyboardInterrupt):
                 _exit_interrupted()
             raise
-        if pending is not None:
-            typer.echo(pending.result())
 
 
 def with_tracking_options(cfg, min_score: float | None = None, interpolate: bool | None = None,
