@@ -59,3 +59,19 @@ def train_or_reuse(cfg, sequences: Callable[[], list], run: Path, label: str) ->
     res = train(cfg, sequences(), run, progress=False, overwrite=True)
     print(f"{label}: {res.iterations} iterations, {time.perf_counter() - t0:.0f} s", flush=True)
     return path, False
+
+
+def with_overrides(cfg, sets: list[str]):
+    """``cfg`` with each ``section.field=value`` applied (validated as a config file would be)."""
+    import yaml
+
+    from lgmot.config import Config
+
+    d = cfg.to_dict()
+    for s in sets:
+        key, sep, value = s.partition("=")
+        section, dot, field = key.partition(".")
+        if not sep or not dot or section not in d:
+            raise SystemExit(f"--set/--track {s!r}: expected section.field=value")
+        d[section][field] = yaml.safe_load(value)
+    return Config.from_dict(d, source="--set")

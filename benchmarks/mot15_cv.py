@@ -6,7 +6,7 @@ from their public Faster R-CNN detections. The 11 result files are scored togeth
 and the peer trackers of ``benchmarks/peers.py`` run on the same detections in the same process
 (``mot15_peers.main``), so the table compares like with like.
 
-    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg|isg+spg|isg+spg-last|none] [--jobs 2] [--reuse] [--no-choose] [--synthetic] [--steps 12] [--table FILE.csv]
+    python benchmarks/mot15_cv.py --data ../shared/data [--epochs 8] [--seed 42] [--language isg|isg+spg|isg+spg-last|none] [--jobs 2] [--reuse] [--no-choose] [--synthetic] [--steps 12] [--set SECTION.FIELD=VALUE] [--table FILE.csv]
 
 The detection threshold is the recipe's (``min_score`` 0.65, the reference's byte065 value); the
 peers run on all detections with their own defaults and again on the same thresholded detections.
@@ -56,7 +56,8 @@ def _file_sha(path: Path) -> str:
 
 
 def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed: int, language: str,
-             reuse: bool = False, choose: bool = True, synthetic: bool = False, steps: int = 12, log=print) -> tuple[float, int, dict]:
+             reuse: bool = False, choose: bool = True, synthetic: bool = False, steps: int = 12, sets: tuple = (),
+             log=print) -> tuple[float, int, dict]:
     """Train (or reuse) fold ``k``'s model, track its held-out sequences, choose the post-processing
     on its training sequences (``choose``; else interpolation only, the reference's) and write the
     held-out results: ``out/results`` (chosen post-processing), ``out/results_interp`` (interpolation
@@ -65,7 +66,12 @@ def run_fold(k: int, data: Path, out: Path, epochs: int, depth_every: int, seed:
     held = MOT15_FOLDS[k]
     train_names = [n for n in MOT15_TRAIN if n not in held]
     cfg = cpu_recipe(epochs, depth_every, seed, name=f"lgmot-mot15-fold{k + 1}" + ("-synth" if synthetic else "")
-                     + ("" if steps == 12 else f"-steps{steps}"), num_steps=steps, **language_losses(language))
+                     + ("" if steps == 12 else f"-steps{steps}") + "".join(f" {x}" for x in sets),
+                     num_steps=steps, **language_losses(language))
+    if sets:
+        from folds import with_overrides
+
+        cfg = with_overrides(cfg, list(sets))
     run = out / f"fold{k + 1}"
     cache = out / "cache"
     from lgmot.model import load_model
@@ -154,14 +160,20 @@ def main() -> None:
                     help="add the synthetic sequences of recipes.MOT15_SYNTH_EXTRA (positions only) "
                          "to every fold's training set")
     ap.add_argument("--steps", type=int, default=12, help="message-passing steps of the network (the recipe's 12)")
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                    help="a change to the CPU recipe (YAML value), e.g. tracker.prune_directional=true; repeatable")
     ap.add_argument("--table", type=Path, default=ROOT / "benchmarks" / "results" / "mot15_cv.csv")
     a = ap.parse_args()
+    if a.set:
+        from folds import with_overrides
+
+        with_overrides(cpu_recipe(), a.set)  # a bad override fails before any training
     if a.synthetic:
         synth_paths(a.out / "synth_data", MOT15_SYNTH_EXTRA)  # generated once, before the fold processes start
     t_all = time.perf_counter()
     folds = [k - 1 for k in a.folds] if a.folds else list(range(len(MOT15_FOLDS)))
     args = [(k, a.data, a.out, a.epochs, a.depth_every, a.seed, a.language, a.reuse, not a.no_choose, a.synthetic,
-             a.steps) for k in folds]
+             a.steps, tuple(a.set)) for k in folds]
     done = list(run_jobs(run_fold, args, a.jobs))
     if len(folds) < len(MOT15_FOLDS):
         print(f"folds {a.folds} done in {a.out}; the table needs all three (with --reuse, finished folds are not re-run)")
@@ -173,7 +185,8 @@ def main() -> None:
     recipe = cpu_recipe()
     min_score = recipe.tracker.min_score
     name = ("lgmot (3-fold CV)" + ("" if a.language == CPU_LANGUAGE else f", language {a.language}")
-            + (", + synthetic training sequences" if a.synthetic else "") + ("" if a.steps == 12 else f", {a.steps} steps"))
+            + (", + synthetic training sequences" if a.synthetic else "") + ("" if a.steps == 12 else f", {a.steps} steps")
+            + "".join(f", {x}" for x in a.set))
     import mot15_peers
 
     mot15_peers.main(["--data", str(a.data / "mot15_train"), "--table", str(a.table),
@@ -183,7 +196,7 @@ def main() -> None:
                       "--lgmot-name", f"{name}, post-processing chosen on training folds",
                       "--lgmot-fps", f"{fps:.1f}"])
     meta = {"synthetic": [list(s) for s in MOT15_SYNTH_EXTRA] if a.synthetic else [],
-            "epochs": a.epochs, "depth_every": a.depth_every, "seed": a.seed, "language": a.language, "steps": a.steps,
+            "epochs": a.epochs, "depth_every": a.depth_every, "seed": a.seed, "language": a.language, "steps": a.steps, "set": a.set,
             "min_score": min_score, "lr_schedule": recipe.train.lr_schedule, "jobs": a.jobs,
             "directional_motion": recipe.model.directional_motion,
             "frame_rate_augmentation": recipe.train.frame_rate_augmentation,

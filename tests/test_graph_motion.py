@@ -165,3 +165,27 @@ def test_static_fallback_ranks_a_singletons_edges_for_pruning():
         g = fit_linear_motion(t, 5, 5, static_fallback=fallback).edge_giou(t, edges)
         keep = reciprocal_topk(edges, pruning_scores(t, edges, "motion_005", g), t.n_nodes, 2)
         assert sorted(edges[keep, 1].tolist()) == sorted(kept)
+
+
+def test_prune_directional_ranks_a_singletons_edge_by_the_moving_end():
+    """A tracklet moving 10 px a frame, then one singleton a frame from frame 6 on; only the one at
+    frame 9 lies on its path (x = 80). The reference's motion pruning scores every edge with a
+    singleton end -2, so top-2 keeps the tracklet's two earliest; ranked by the tracklet's forward
+    prediction (directional GIoU 1 on the path) the singleton on the path is kept. Features are unchanged."""
+    from dataclasses import replace
+
+    from lgmot.config import TrackerConfig
+    from lgmot.graph import build_level
+
+    moving = _track(np.arange(1, 6), [(10 * (f - 1), 0) for f in range(1, 6)])  # x = 0 .. 40
+    singles = [_track([f], [(80, 0) if f == 9 else (500 + 40 * f, 300)]) for f in range(6, 12)]
+    t = _tracklets(moving, *singles)
+    on_path = 1 + (9 - 6)
+    base = replace(TrackerConfig(), top_k_nns=2)
+    graphs = {flag: build_level(t, 1, replace(base, prune_directional=flag), 25.0, 1) for flag in (False, True)}
+    kept = {flag: {tuple(e) for e in g.edges.tolist()} for flag, g in graphs.items()}
+    assert {v for u, v in kept[False] if u == 0} == {1, 2}
+    assert (0, on_path) not in kept[False] and (0, on_path) in kept[True]
+    for e in kept[False] & kept[True]:
+        rows = [int(np.flatnonzero((g.edges == e).all(1))[0]) for g in (graphs[False], graphs[True])]
+        np.testing.assert_array_equal(graphs[False].features[rows[0]], graphs[True].features[rows[1]])

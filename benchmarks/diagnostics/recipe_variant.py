@@ -26,26 +26,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from folds import with_overrides  # noqa: E402
 from jobs import run_jobs  # noqa: E402
-
-
-def with_overrides(cfg, sets: list[str]):
-    """``cfg`` with each ``section.field=value`` applied (validated as a config file would be)."""
-    from lgmot.config import Config
-
-    d = cfg.to_dict()
-    for s in sets:
-        key, sep, value = s.partition("=")
-        section, dot, field = key.partition(".")
-        if not sep or not dot or section not in d:
-            raise SystemExit(f"--set/--track {s!r}: expected section.field=value")
-        d[section][field] = yaml.safe_load(value)
-    return Config.from_dict(d, source="--set")
 
 
 def run_fold(k: int, data: Path, out: Path, sets: list[str], tracks: list[str]) -> dict:

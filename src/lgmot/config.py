@@ -35,6 +35,11 @@ class TrackerConfig:
     #: a node with one observed frame gets velocity 0 instead of no motion (GIoU -2, the reference: False).
     #: Without appearance the reference's pruning ranks all edges of such a node by position alone.
     static_singletons: bool = False
+    #: motion pruning ranks an edge by the best of its midpoint GIoU and its two directional GIoUs
+    #: (u predicted forward onto v, v backward onto u), so an edge with one motionless end (a
+    #: singleton) is ranked by the other end's prediction instead of tying at -2 (the reference: False).
+    #: The edge features are unchanged.
+    prune_directional: bool = False
     edge_sim: str = "l2"  # 'l2' or 'cos' (2 - cos)
     graph_overlap: float = 0.5
     rounding: str = "exact"  # 'exact' (HiGHS LP) or 'greedy'

@@ -72,7 +72,10 @@ def build_level(
                                      clip_start, max_candidates):
         g = motion.edge_giou(t, cand) if motion is not None else None
         d = app_distance(t.app, cand, "l2") if need_app else None
-        keep = reciprocal_topk(cand, pruning_scores(t, cand, cfg.pruning[level], g, d),
+        g_prune = g
+        if kind == "motion" and cfg.prune_directional:
+            g_prune = np.maximum(g, motion.directional_giou(t, cand).max(axis=1))
+        keep = reciprocal_topk(cand, pruning_scores(t, cand, cfg.pruning[level], g_prune, d),
                                t.n_nodes, cfg.top_k_nns)
         kept_edges.append(cand[keep])
         if g is not None:
